@@ -1,0 +1,57 @@
+import type { Dialplan } from '../presence/hints.js';
+import type { PresenceService } from '../presence/presence-service.js';
+import { customPresenceName, parsePresenceValue } from '../presence/state.js';
+import { describeFlow } from '../sip/transport.js';
+import type { SubscriptionManager } from '../subscriptions/subscription-manager.js';
+import { resourceKey } from '../subscriptions/subscription.js';
+import type { HintRow, PresenceListRow, SubscriptionRow } from './format.js';
+
+export interface ChangeResult { name: string; stateText: string }
+
+/**
+ * What every front end (CLI socket, and later AMI and HTTP) can do, in one place, so they share validation and
+ * behaviour. Errors are PresenceErrors whose message is meant for the user.
+ */
+export class PresenceCommands {
+  constructor(
+    private readonly presence: PresenceService,
+    private readonly manager: SubscriptionManager,
+    private readonly dialplan: () => Dialplan,
+  ) {}
+
+  /** `presencestate change CustomPresence:6002 away,at home,Sick`: validated fully before anything is stored. */
+  async change(entity: string, value: string): Promise<ChangeResult> {
+    const name = customPresenceName(entity);
+    const parsed = parsePresenceValue(value);
+    await this.presence.set(name, parsed);
+    return { name, stateText: parsed.stateText };
+  }
+
+  list(): PresenceListRow[] {
+    return this.presence.list().map(({ name, state, subtype, message, base64 }) => ({ name, state, subtype, message, base64 }));
+  }
+
+  hints(): HintRow[] {
+    const watchers = this.manager.watcherCounts();
+    return this.dialplan().hints.map((hint) => ({
+      exten: hint.exten,
+      context: hint.context,
+      hint: hint.text,
+      // Device state has no source yet: every device is idle.
+      deviceState: 'Idle',
+      presence: this.presence.stateOf(hint.presence).state,
+      watchers: watchers.get(resourceKey(hint.exten, hint.context)) ?? 0,
+    }));
+  }
+
+  subscriptions(): SubscriptionRow[] {
+    const now = Date.now();
+    return [...this.manager.all()].map((subscription) => ({
+      resource: resourceKey(subscription.resource.exten, subscription.resource.context),
+      watcher: subscription.watcher,
+      userAgent: subscription.userAgent,
+      transport: describeFlow(subscription.flow),
+      expiresIn: Math.max(0, Math.round((subscription.expiresAt - now) / 1000)),
+    }));
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The control socket's protocol: one JSON object per line each way, one request per connection.
+ * Kept in one file so the daemon and the CLI cannot drift apart.
+ */
+export type ControlRequest =
+  | { command: 'change'; entity: string; value: string }
+  | { command: 'list' }
+  | { command: 'hints' }
+  | { command: 'subscriptions' };
+
+export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };
+
+export const CONTROL_SOCKET = 'presenced.sock';
+/** Requests are tiny; anything larger is not a client of ours. */
+export const MAX_CONTROL_REQUEST = 64 * 1024;

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { PresenceError } from '../presence/state.js';
+import type { Logger } from '../util/log.js';
+import type { PresenceCommands } from './commands.js';
+import { CONTROL_SOCKET, MAX_CONTROL_REQUEST, type ControlRequest, type ControlResponse } from './control-protocol.js';
+
+/** The daemon's end of the `presencestate` CLI: a Unix socket in the data directory. */
+export class ControlServer {
+  private server: net.Server | undefined;
+  readonly socketPath: string;
+
+  constructor(dataDir: string, private readonly commands: PresenceCommands, private readonly log: Logger) {
+    this.socketPath = path.join(dataDir, CONTROL_SOCKET);
+  }
+
+  async listen(): Promise<void> {
+    await this.clearStaleSocket();
+    const server = net.createServer((socket) => this.serve(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    fs.chmodSync(this.socketPath, 0o600);
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    fs.rmSync(this.socketPath, { force: true });
+  }
+
+  /** A socket file left by a killed daemon is removed; one a live daemon answers on means we must not start. */
+  private async clearStaleSocket(): Promise<void> {
+    if (!fs.existsSync(this.socketPath)) return;
+    const alive = await new Promise<boolean>((resolve) => {
+      const probe = net.connect(this.socketPath, () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.on('error', () => resolve(false));
+    });
+    if (alive) throw new Error(`another presenced is already running with this data directory (${this.socketPath} answers)`);
+    fs.rmSync(this.socketPath, { force: true });
+  }
+
+  private serve(socket: net.Socket): void {
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      if (buffered.length > MAX_CONTROL_REQUEST) {
+        this.log.warn('control: request too large, closing');
+        socket.destroy();
+        return;
+      }
+      const end = buffered.indexOf('\n');
+      if (end < 0) return;
+      socket.removeAllListeners('data');
+      void this.answer(buffered.slice(0, end)).then((response) => socket.end(JSON.stringify(response) + '\n'));
+    });
+  }
+
+  private async answer(line: string): Promise<ControlResponse> {
+    let request: ControlRequest;
+    try {
+      request = JSON.parse(line) as ControlRequest;
+    } catch {
+      this.log.warn('control: malformed request');
+      return { ok: false, error: 'malformed request' };
+    }
+    try {
+      switch (request.command) {
+        case 'change': {
+          const result = await this.commands.change(String(request.entity), String(request.value));
+          this.log.info(`control: ${request.entity} set to ${request.value}`);
+          return { ok: true, result };
+        }
+        case 'list':
+          return { ok: true, result: this.commands.list() };
+        case 'hints':
+          return { ok: true, result: this.commands.hints() };
+        case 'subscriptions':
+          return { ok: true, result: this.commands.subscriptions() };
+        default:
+          return { ok: false, error: `unknown command '${(request as { command?: unknown }).command}'` };
+      }
+    } catch (error) {
+      if (error instanceof PresenceError) {
+        this.log.info(`control: refused: ${error.message}`);
+        return { ok: false, error: error.message };
+      }
+      this.log.error(`control: ${(error as Error).stack ?? String(error)}`);
+      return { ok: false, error: `internal error: ${(error as Error).message}` };
+    }
+  }
+}

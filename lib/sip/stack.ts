@@ -1,0 +1,157 @@
+import { parseMessage, SipParseError } from './parser.js';
+import { SipRequest, SipResponse } from './message.js';
+import { parseVia } from './headers.js';
+import { buildResponse, responseDestination, stampReceived, type ResponseOptions } from './response.js';
+import { checkRequest } from './validate.js';
+import { ServerTransactions } from './server-transactions.js';
+import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionResult } from './client-transaction.js';
+import { describeFlow, type Flow, type Transport, type TransportProtocol } from './transport.js';
+import type { Logger } from '../util/log.js';
+import { newTag } from '../util/random.js';
+
+export const PRODUCT = 'presenced/0.1.0';
+
+/** A request that passed the RFC 3261 §8.2 checks, with the means to answer it once. */
+export interface IncomingRequest {
+  request: SipRequest;
+  flow: Flow;
+  respond(status: number, reason: string, options?: ResponseOptions): void;
+}
+
+export type RequestHandler = (incoming: IncomingRequest) => void;
+
+/**
+ * The SIP core: turns datagrams and stream messages into requests for the application and sends its responses and
+ * requests, with RFC 3261 §17 transactions in between. It knows transports only through the Transport interface.
+ */
+export class SipStack {
+  private readonly transports = new Map<TransportProtocol, Transport>();
+  private readonly serverTransactions: ServerTransactions;
+  private readonly clientTransactions = new Map<string, NonInviteClientTransaction>();
+  private handler: RequestHandler = () => undefined;
+
+  constructor(transports: Transport[], private readonly log: Logger, private readonly timers: TimerSettings) {
+    for (const transport of transports) this.transports.set(transport.protocol, transport);
+    // Timer J = 64·T1 (§17.2.2).
+    this.serverTransactions = new ServerTransactions(64 * timers.t1);
+  }
+
+  async start(handler: RequestHandler): Promise<void> {
+    this.handler = handler;
+    for (const transport of this.transports.values()) {
+      await transport.listen({ message: (raw, flow) => this.receive(raw, flow) });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.serverTransactions.stop();
+    for (const transaction of this.clientTransactions.values()) transaction.cancel();
+    this.clientTransactions.clear();
+    for (const transport of this.transports.values()) await transport.close();
+  }
+
+  listening(): Transport[] {
+    return [...this.transports.values()];
+  }
+
+  /** Sends a request in a new non-INVITE client transaction; `done` gets its final outcome exactly once. */
+  sendRequest(request: OutgoingRequest, done: (result: TransactionResult) => void): NonInviteClientTransaction {
+    const transport = this.transports.get(request.flow.protocol);
+    const transaction = new NonInviteClientTransaction(
+      request,
+      this.timers,
+      (flow, text, fallback) => transport?.send(flow, text, fallback) ?? false,
+      (finished, result) => {
+        this.clientTransactions.delete(finished.request.branch);
+        done(result);
+      },
+    );
+    if (!transaction.done) this.clientTransactions.set(request.branch, transaction);
+    return transaction;
+  }
+
+  get pendingClientTransactions(): number {
+    return this.clientTransactions.size;
+  }
+
+  private receive(raw: Buffer, flow: Flow): void {
+    let message: SipRequest | SipResponse;
+    try {
+      message = parseMessage(raw);
+    } catch (error) {
+      const reason = error instanceof SipParseError ? error.message : String(error);
+      this.log.warn(`sip: dropped unparseable message (${raw.length} bytes) from ${describeFlow(flow)}: ${reason}`);
+      return;
+    }
+    if (message instanceof SipResponse) this.receiveResponse(message, flow);
+    else this.receiveRequest(message, flow);
+  }
+
+  /** §17.1.3: a response matches the client transaction whose branch is in its top Via and whose method is in CSeq. */
+  private receiveResponse(response: SipResponse, flow: Flow): void {
+    const topVia = response.getAll('via')[0];
+    const branch = topVia === undefined ? undefined : parseVia(topVia)?.params['branch'];
+    const transaction = branch ? this.clientTransactions.get(branch) : undefined;
+    const method = response.get('cseq')?.split(/\s+/)[1];
+    if (!transaction || transaction.request.method !== method) {
+      this.log.debug(`sip: stray ${response.status} response from ${describeFlow(flow)}`);
+      return;
+    }
+    transaction.receive(response);
+  }
+
+  private receiveRequest(request: SipRequest, flow: Flow): void {
+    // §18.2.1 / RFC 3581 §4: record where the request really came from before anything answers it.
+    stampReceived(request, flow.remoteHost, flow.remotePort);
+    const retransmitted = this.serverTransactions.match(request, flow);
+    if (retransmitted) {
+      // §17.2.2: a retransmission gets the last response again and is not processed again.
+      if (retransmitted.response) this.sendResponse(request, flow, retransmitted.response);
+      return;
+    }
+    // §17: ACK has no response; there is no INVITE here for it to acknowledge.
+    if (request.method === 'ACK') return;
+    if (!responseDestination(request)) {
+      this.log.warn(`sip: dropped ${request.method} from ${describeFlow(flow)}: no usable Via to answer to`);
+      return;
+    }
+    const transaction = this.serverTransactions.begin(request, flow);
+    let answered = false;
+    const respond = (status: number, reason: string, options: ResponseOptions = {}): void => {
+      if (answered) return;
+      answered = true;
+      // §8.2.6.2: a final response gets a To tag; errors outside a dialog get a fresh one.
+      const text = buildResponse(request, status, reason, {
+        ...options,
+        toTag: options.toTag ?? newTag(),
+        headers: [...(options.headers ?? []), ['Server', PRODUCT]],
+      });
+      transaction.response = text;
+      this.sendResponse(request, flow, text);
+    };
+    const problem = checkRequest(request);
+    if (problem) {
+      this.log.warn(`sip: ${problem.status} ${problem.reason} for ${request.method} from ${describeFlow(flow)}`);
+      respond(problem.status, problem.reason);
+      return;
+    }
+    try {
+      this.handler({ request, flow, respond });
+    } catch (error) {
+      this.log.error(`sip: ${request.method} handler failed: ${(error as Error).stack ?? String(error)}`);
+      respond(500, 'Server Internal Error');
+    }
+  }
+
+  /** §18.2.2: over TCP on the request's connection; over UDP to received/rport (RFC 3581) or the sent-by port. */
+  private sendResponse(request: SipRequest, flow: Flow, text: string): void {
+    const transport = this.transports.get(flow.protocol);
+    if (!transport) return;
+    if (flow.protocol === 'TCP') {
+      transport.send(flow, text);
+      return;
+    }
+    const destination = responseDestination(request);
+    if (destination) transport.send({ ...flow, remoteHost: destination.host, remotePort: destination.port }, text);
+  }
+}

@@ -1,0 +1,49 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Flow, Transport, TransportEvents } from './transport.js';
+
+/** RFC 3261 §18 over UDP: one socket, one datagram per message. */
+export class UdpTransport implements Transport {
+  readonly protocol = 'UDP' as const;
+  private socket: dgram.Socket | undefined;
+  address = { host: '', port: 0 };
+
+  constructor(private readonly host: string, private readonly port: number, private readonly bufferBytes = 4 * 1024 * 1024) {}
+
+  listen(events: TransportEvents): Promise<void> {
+    const socket = dgram.createSocket({ type: net.isIPv6(this.host) ? 'udp6' : 'udp4', recvBufferSize: this.bufferBytes, sendBufferSize: this.bufferBytes });
+    this.socket = socket;
+    socket.on('message', (data, rinfo) => {
+      events.message(data, {
+        protocol: 'UDP',
+        remoteHost: rinfo.address,
+        remotePort: rinfo.port,
+        localHost: this.address.host,
+        localPort: this.address.port,
+      });
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.port, this.host, () => {
+        socket.off('error', reject);
+        // A send to an unreachable peer surfaces as an asynchronous error on some systems; it must never end the server.
+        socket.on('error', () => undefined);
+        const bound = socket.address();
+        this.address = { host: bound.address, port: bound.port };
+        resolve();
+      });
+    });
+  }
+
+  send(flow: Flow, data: string): boolean {
+    if (!this.socket) return false;
+    this.socket.send(data, flow.remotePort, flow.remoteHost);
+    return true;
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    return new Promise((resolve) => (socket ? socket.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,85 @@
+import { StoreClosedError, type PresenceRecord, type Store, type SubscriptionRecord } from './store.js';
+
+/**
+ * Orders strings by Unicode code point, matching SQLite's BINARY collation on UTF-8 text.
+ * Plain `<` compares UTF-16 code units, which sorts astral characters (surrogate pairs) before U+E000..U+FFFF.
+ */
+function compareCodePoints(a: string, b: string): number {
+  let i = 0;
+  for (;;) {
+    if (i >= a.length) return i >= b.length ? 0 : -1;
+    if (i >= b.length) return 1;
+    const codeA = a.codePointAt(i) as number;
+    const codeB = b.codePointAt(i) as number;
+    if (codeA !== codeB) return codeA - codeB;
+    i += codeA > 0xffff ? 2 : 1;
+  }
+}
+
+/** Non-durable store: the default when no data directory is wanted. Records are copied in and out. */
+class MemoryStore implements Store {
+  readonly kind = 'memory';
+  private readonly presence = new Map<string, PresenceRecord>();
+  private readonly subscriptions = new Map<string, SubscriptionRecord>();
+  private closed = false;
+
+  async savePresence(record: PresenceRecord): Promise<void> {
+    this.assertOpen();
+    this.presence.set(record.name, { ...record });
+  }
+
+  async deletePresence(name: string): Promise<void> {
+    this.assertOpen();
+    this.presence.delete(name);
+  }
+
+  async loadPresence(): Promise<PresenceRecord[]> {
+    this.assertOpen();
+    return [...this.presence.values()]
+      .map((record) => ({ ...record }))
+      .sort((a, b) => compareCodePoints(a.name, b.name));
+  }
+
+  async getPresence(name: string): Promise<PresenceRecord | undefined> {
+    this.assertOpen();
+    const record = this.presence.get(name);
+    return record && { ...record };
+  }
+
+  async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {
+    this.assertOpen();
+    for (const record of upserts) this.subscriptions.set(record.id, { ...record });
+    for (const id of deletes) this.subscriptions.delete(id);
+  }
+
+  async loadSubscriptions(): Promise<SubscriptionRecord[]> {
+    this.assertOpen();
+    return [...this.subscriptions.values()].map((record) => ({ ...record }));
+  }
+
+  async purgeExpiredSubscriptions(now: number): Promise<number> {
+    this.assertOpen();
+    let purged = 0;
+    for (const [id, record] of this.subscriptions) {
+      if (record.expiresAt <= now) {
+        this.subscriptions.delete(id);
+        purged++;
+      }
+    }
+    return purged;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.presence.clear();
+    this.subscriptions.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError(this.kind);
+  }
+}
+
+export function createMemoryStore(): Store {
+  return new MemoryStore();
+}

@@ -1,0 +1,170 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { PresenceStateName } from '../presence/state.js';
+import { StoreClosedError, type PresenceRecord, type Store, type SubscriptionRecord } from './store.js';
+
+export const SQLITE_FILE_NAME = 'presenced.sqlite';
+
+/** Migration N (0-based) upgrades a database from user_version N to N + 1. Never edit a released entry; append. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE presence (
+     name       TEXT    PRIMARY KEY NOT NULL,
+     state      TEXT    NOT NULL,
+     subtype    TEXT    NOT NULL,
+     message    TEXT    NOT NULL,
+     base64     INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE subscriptions (
+     id         TEXT    PRIMARY KEY NOT NULL,
+     expires_at INTEGER NOT NULL,
+     data       TEXT    NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX subscriptions_by_expiry ON subscriptions (expires_at);`,
+];
+
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+interface PresenceRow {
+  name: string;
+  state: PresenceStateName;
+  subtype: string;
+  message: string;
+  base64: number;
+  updatedAt: number;
+}
+
+const PRESENCE_COLUMNS = 'name, state, subtype, message, base64, updated_at AS updatedAt';
+
+function toPresenceRecord(row: PresenceRow): PresenceRecord {
+  return { ...row, base64: row.base64 !== 0 };
+}
+
+function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function assertSupportedVersion(version: number): void {
+  if (version > SQLITE_SCHEMA_VERSION) {
+    throw new Error(`schema version ${version} is newer than this presenced supports (${SQLITE_SCHEMA_VERSION})`);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = schemaVersion(db);
+  assertSupportedVersion(version);
+  if (version === SQLITE_SCHEMA_VERSION) return;
+  // IMMEDIATE takes the write lock before re-reading the version, so two processes opening a fresh
+  // directory at once cannot both run the same migration.
+  db.transaction(() => {
+    const current = schemaVersion(db);
+    assertSupportedVersion(current);
+    for (let version = current; version < SQLITE_SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private closed = false;
+  private readonly upsertPresence: Database.Statement<[string, string, string, string, number, number]>;
+  private readonly removePresence: Database.Statement<[string]>;
+  private readonly selectAllPresence: Database.Statement<[], PresenceRow>;
+  private readonly selectPresence: Database.Statement<[string], PresenceRow>;
+  private readonly upsertSubscription: Database.Statement<[string, number, string]>;
+  private readonly removeSubscription: Database.Statement<[string]>;
+  private readonly selectSubscriptions: Database.Statement<[], SubscriptionRecord>;
+  private readonly removeExpiredSubscriptions: Database.Statement<[number]>;
+  private readonly writeSubscriptionBatch: (upserts: SubscriptionRecord[], deletes: string[]) => void;
+
+  constructor(private readonly db: Database.Database) {
+    this.upsertPresence = db.prepare(
+      'INSERT OR REPLACE INTO presence (name, state, subtype, message, base64, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.removePresence = db.prepare('DELETE FROM presence WHERE name = ?');
+    this.selectAllPresence = db.prepare(`SELECT ${PRESENCE_COLUMNS} FROM presence ORDER BY name`);
+    this.selectPresence = db.prepare(`SELECT ${PRESENCE_COLUMNS} FROM presence WHERE name = ?`);
+    this.upsertSubscription = db.prepare('INSERT OR REPLACE INTO subscriptions (id, expires_at, data) VALUES (?, ?, ?)');
+    this.removeSubscription = db.prepare('DELETE FROM subscriptions WHERE id = ?');
+    this.selectSubscriptions = db.prepare('SELECT id, expires_at AS expiresAt, data FROM subscriptions');
+    this.removeExpiredSubscriptions = db.prepare('DELETE FROM subscriptions WHERE expires_at <= ?');
+    this.writeSubscriptionBatch = db.transaction((upserts: SubscriptionRecord[], deletes: string[]) => {
+      for (const record of upserts) this.upsertSubscription.run(record.id, record.expiresAt, record.data);
+      for (const id of deletes) this.removeSubscription.run(id);
+    });
+  }
+
+  async savePresence(record: PresenceRecord): Promise<void> {
+    this.assertOpen();
+    const { name, state, subtype, message, base64, updatedAt } = record;
+    this.upsertPresence.run(name, state, subtype, message, base64 ? 1 : 0, updatedAt);
+  }
+
+  async deletePresence(name: string): Promise<void> {
+    this.assertOpen();
+    this.removePresence.run(name);
+  }
+
+  async loadPresence(): Promise<PresenceRecord[]> {
+    this.assertOpen();
+    return this.selectAllPresence.all().map(toPresenceRecord);
+  }
+
+  async getPresence(name: string): Promise<PresenceRecord | undefined> {
+    this.assertOpen();
+    const row = this.selectPresence.get(name);
+    return row && toPresenceRecord(row);
+  }
+
+  async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {
+    this.assertOpen();
+    this.writeSubscriptionBatch(upserts, deletes);
+  }
+
+  async loadSubscriptions(): Promise<SubscriptionRecord[]> {
+    this.assertOpen();
+    return this.selectSubscriptions.all();
+  }
+
+  async purgeExpiredSubscriptions(now: number): Promise<number> {
+    this.assertOpen();
+    return this.removeExpiredSubscriptions.run(now).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError(this.kind);
+  }
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Opens (creating and migrating as needed) `<dataDir>/presenced.sqlite`. Failures name the path at fault. */
+export async function openSqliteStore(dataDir: string): Promise<Store> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (error) {
+    throw new Error(`cannot create store directory ${dataDir}: ${reason(error)}`, { cause: error });
+  }
+  const file = path.join(dataDir, SQLITE_FILE_NAME);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    // The first statement reads the header, so a corrupt file fails here rather than on first use.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    migrate(db);
+    return new SqliteStore(db);
+  } catch (error) {
+    db?.close();
+    throw new Error(`cannot open store database ${file}: ${reason(error)}`, { cause: error });
+  }
+}

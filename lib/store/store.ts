@@ -1,0 +1,76 @@
+/**
+ * Persistence interface for presenced: CustomPresence states and SIP subscription dialogs.
+ * Every backend passes the shared suite in test/store/conformance.ts; see docs/STORE.md.
+ */
+import type { PresenceStateName } from '../presence/state.js';
+
+export interface PresenceRecord {
+  /** CustomPresence name, e.g. '6002' (case-sensitive key). */
+  name: string;
+  state: PresenceStateName;
+  subtype: string;
+  message: string;
+  /** Set with the 'e' option: subtype and message are base64 encoded. */
+  base64: boolean;
+  /** ms since epoch */
+  updatedAt: number;
+}
+
+/** A persisted SIP subscription dialog. The store treats `data` as opaque (JSON text written by the subscription layer). */
+export interface SubscriptionRecord {
+  /** dialog id */
+  id: string;
+  /** ms since epoch */
+  expiresAt: number;
+  data: string;
+}
+
+export interface Store {
+  /** 'memory' | 'sqlite' */
+  readonly kind: string;
+  /** Durable when the promise resolves (SQLite: committed with synchronous=FULL) — the CLI is answered after this. */
+  savePresence(record: PresenceRecord): Promise<void>;
+  deletePresence(name: string): Promise<void>;
+  /** All records, sorted by name in Unicode code point order (the byte order of their UTF-8 encoding). */
+  loadPresence(): Promise<PresenceRecord[]>;
+  getPresence(name: string): Promise<PresenceRecord | undefined>;
+  /**
+   * Upsert many subscription records and delete many ids in ONE transaction (the subscription layer batches).
+   * Deletes are applied after upserts, so an id present in both lists ends up deleted.
+   */
+  writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void>;
+  /** All records, any order. */
+  loadSubscriptions(): Promise<SubscriptionRecord[]>;
+  /** Deletes subscriptions with expiresAt <= now; returns how many. */
+  purgeExpiredSubscriptions(now: number): Promise<number>;
+  /** Idempotent; every other method rejects with StoreClosedError afterwards. */
+  close(): Promise<void>;
+}
+
+export type StoreKind = 'sqlite' | 'memory';
+
+/** Raised (as a rejection) by any store method other than close() once the store is closed. */
+export class StoreClosedError extends Error {
+  constructor(kind: string) {
+    super(`${kind} store is closed`);
+    this.name = 'StoreClosedError';
+  }
+}
+
+/** sqlite: file `<dataDir>/presenced.sqlite` (creates dataDir recursively); memory: dataDir ignored. */
+export async function openStore(kind: StoreKind, dataDir: string): Promise<Store> {
+  // Backends are loaded on demand so the memory store never loads the native SQLite addon.
+  switch (kind) {
+    case 'memory': {
+      const { createMemoryStore } = await import('./memory-store.js');
+      return createMemoryStore();
+    }
+    case 'sqlite': {
+      const { openSqliteStore } = await import('./sqlite-store.js');
+      return openSqliteStore(dataDir);
+    }
+    default:
+      // Reachable when the kind comes from unchecked configuration.
+      throw new Error(`unknown store kind '${String(kind)}' (expected 'sqlite' or 'memory')`);
+  }
+}

@@ -1,0 +1,137 @@
+import { buildPidf } from '../presence/pidf.js';
+import type { PresenceService } from '../presence/presence-service.js';
+import type { PresenceState } from '../presence/state.js';
+import { parseNameAddr } from '../sip/headers.js';
+import { parseUri } from '../sip/uri.js';
+import type { TransactionResult } from '../sip/client-transaction.js';
+import { PRODUCT, type SipStack } from '../sip/stack.js';
+import type { Target } from '../sip/transport.js';
+import type { Logger } from '../util/log.js';
+import { newBranch } from '../util/random.js';
+import type { Subscription } from './subscription.js';
+
+export const PIDF = 'application/pidf+xml';
+
+interface CachedBody { state: PresenceState; body: string }
+
+/**
+ * Sends NOTIFYs (RFC 6665 §4.2.2, RFC 3856 §6.7) with one rule: at most one NOTIFY in flight per subscription.
+ * Changes that arrive meanwhile only mark the subscription pending; the next NOTIFY carries the newest state, so a
+ * slow watcher sees fewer NOTIFYs but never a stale body, and CSeqs never cross.
+ */
+export class Notifier {
+  /** Bodies per (presentity, tuple, device, digium) variant, rebuilt only when the state object changes. */
+  private readonly bodies = new Map<string, CachedBody>();
+
+  constructor(
+    private readonly stack: SipStack,
+    private readonly presence: PresenceService,
+    private readonly log: Logger,
+    /** Called when the watcher is gone (481, timeout, transport failure): the subscription must be dropped. */
+    private readonly onGone: (subscription: Subscription, why: string) => void,
+  ) {}
+
+  notify(subscription: Subscription): void {
+    if (subscription.inFlight) {
+      subscription.pending = true;
+      return;
+    }
+    subscription.pending = false;
+    const text = this.build(subscription);
+    subscription.inFlight = this.stack.sendRequest(
+      { branch: text.branch, method: 'NOTIFY', text: text.message, flow: subscription.flow, fallback: fallbackTarget(subscription) },
+      (result) => this.delivered(subscription, result),
+    );
+  }
+
+  forgetBodies(): void {
+    this.bodies.clear();
+  }
+
+  private delivered(subscription: Subscription, result: TransactionResult): void {
+    subscription.inFlight = undefined;
+    if (result.status >= 200 && result.status < 300) {
+      if (subscription.pending) this.notify(subscription);
+      return;
+    }
+    const why = result.response ? `${result.status} ${result.response.reason}` : result.status === 408 ? 'no response (timeout)' : 'transport failure';
+    // RFC 6665 §4.2.2: 481, a transaction timeout or a failure response ends the subscription. A 5xx or 491 from a
+    // live watcher concerns only that NOTIFY (RFC 5057 §5.1): the next change is sent as usual.
+    const transactionOnly = result.response !== undefined && (result.status >= 500 && result.status < 600 || result.status === 491);
+    if (transactionOnly) {
+      this.log.info(`notify: ${subscription.watcher} answered ${why}; keeping the subscription`);
+      if (subscription.pending) this.notify(subscription);
+      return;
+    }
+    if (!subscription.terminated) this.log.info(`notify: dropping subscription of ${subscription.watcher} to ${subscription.presentity}: ${why}`);
+    subscription.pending = false;
+    this.onGone(subscription, why);
+  }
+
+  private body(subscription: Subscription): string {
+    const hint = subscription.resource.hint;
+    const state = this.presence.stateOf(hint.presence);
+    const key = `${subscription.presentity}\n${subscription.resource.exten}\n${hint.devices.length > 0}\n${subscription.digium}`;
+    const cached = this.bodies.get(key);
+    if (cached && cached.state === state) return cached.body;
+    const body = buildPidf({
+      entity: subscription.presentity,
+      tupleId: subscription.resource.exten,
+      hasDevice: hint.devices.length > 0,
+      presence: state,
+      digium: subscription.digium,
+    });
+    this.bodies.set(key, { state, body });
+    return body;
+  }
+
+  private build(subscription: Subscription): { branch: string; message: string } {
+    const branch = newBranch();
+    const body = this.body(subscription);
+    const { requestUri, routes } = routing(subscription);
+    const remaining = Math.max(0, Math.ceil((subscription.expiresAt - Date.now()) / 1000));
+    const state = subscription.terminated ? `terminated;reason=${subscription.terminated}` : `active;expires=${remaining}`;
+    const lines = [
+      `NOTIFY ${requestUri} SIP/2.0`,
+      `Via: SIP/2.0/${subscription.flow.protocol} ${subscription.sentBy};branch=${branch};rport`,
+      'Max-Forwards: 70',
+      ...routes.map((route) => `Route: ${route}`),
+      `From: ${subscription.localIdentity};tag=${subscription.localTag}`,
+      `To: ${subscription.remoteIdentity}`,
+      `Call-ID: ${subscription.callId}`,
+      `CSeq: ${++subscription.localCseq} NOTIFY`,
+      `Contact: <${subscription.localContact}>`,
+      subscription.eventId === undefined ? 'Event: presence' : `Event: presence;id=${subscription.eventId}`,
+      `Subscription-State: ${state}`,
+      `User-Agent: ${PRODUCT}`,
+      `Content-Type: ${PIDF}`,
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ];
+    return { branch, message: lines.join('\r\n') };
+  }
+}
+
+/**
+ * RFC 3261 §12.2.1.1: with no route set or a loose-routing first hop the Request-URI is the remote target and the
+ * route set becomes Route headers; a strict router (no `lr`) takes the Request-URI and the target goes last.
+ */
+function routing(subscription: Subscription): { requestUri: string; routes: string[] } {
+  const [first, ...rest] = subscription.routeSet;
+  if (first === undefined) return { requestUri: subscription.remoteTarget, routes: [] };
+  const firstUri = parseNameAddr(first)?.uri;
+  const strict = firstUri !== undefined && parseUri(firstUri)?.params['lr'] === undefined;
+  if (!strict) return { requestUri: subscription.remoteTarget, routes: subscription.routeSet };
+  return { requestUri: firstUri!.replace(/\?.*$/, ''), routes: [...rest, `<${subscription.remoteTarget}>`] };
+}
+
+/** When the watcher's TCP connection is gone, connect to its first route or its Contact (RFC 3263 without DNS). */
+function fallbackTarget(subscription: Subscription): Target | undefined {
+  if (subscription.flow.protocol !== 'TCP') return undefined;
+  const hop = subscription.routeSet[0];
+  const uriText = hop !== undefined ? parseNameAddr(hop)?.uri : subscription.remoteTarget;
+  const uri = uriText === undefined ? undefined : parseUri(uriText);
+  if (!uri) return undefined;
+  return { host: uri.host.replace(/^\[|\]$/g, ''), port: uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060) };
+}

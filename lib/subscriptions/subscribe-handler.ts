@@ -1,0 +1,190 @@
+import type { Dialplan } from '../presence/hints.js';
+import { isDigiumUserAgent } from '../presence/pidf.js';
+import { parseAccept, parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/headers.js';
+import type { SipRequest } from '../sip/message.js';
+import type { IncomingRequest } from '../sip/stack.js';
+import { formatHostPort, type Flow } from '../sip/transport.js';
+import { parseUri } from '../sip/uri.js';
+import type { Logger } from '../util/log.js';
+import { newTag } from '../util/random.js';
+import { PIDF } from './notifier.js';
+import { dialogId, type Subscription } from './subscription.js';
+import type { SubscriptionManager } from './subscription-manager.js';
+
+export interface ExpiryPolicy { min: number; max: number; default: number }
+
+export const EVENT_PACKAGE = 'presence';
+export const ACCEPTED_TYPES = [PIDF];
+
+/** Media ranges that admit a PIDF body (RFC 3261 §20.1: types, `type/*` and `*\/*`). */
+function acceptsPidf(request: SipRequest): boolean {
+  const values = request.getAll('accept').filter((value) => value.trim() !== '');
+  // No Accept, or an empty one, means the package default (RFC 3856 §6.6: PIDF).
+  if (values.length === 0) return true;
+  return parseAccept(values).some(({ type, params }) => {
+    if (params['q'] !== undefined && Number(params['q']) === 0) return false;
+    return type === PIDF || type === 'application/*' || type === '*/*';
+  });
+}
+
+/**
+ * The notifier side of RFC 6665 / RFC 3856 for SUBSCRIBE: validates, resolves the Request-URI against the hints,
+ * creates, refreshes and ends subscriptions, and answers each request exactly once.
+ */
+export class SubscribeHandler {
+  constructor(
+    private readonly manager: SubscriptionManager,
+    private dialplan: Dialplan,
+    private readonly context: string,
+    private readonly expiry: ExpiryPolicy,
+    private readonly log: Logger,
+  ) {}
+
+  useDialplan(dialplan: Dialplan): void {
+    this.dialplan = dialplan;
+  }
+
+  readonly handle = (incoming: IncomingRequest): void => {
+    const { request, respond } = incoming;
+    // RFC 6665 §4.2.1.1 / §8.2.1: an unknown or missing event package gets 489 with the packages we have.
+    const event = parseEvent(request.get('event') ?? '');
+    if (!event || event.event !== EVENT_PACKAGE) {
+      respond(489, 'Bad Event', { headers: [['Allow-Events', EVENT_PACKAGE]] });
+      return;
+    }
+    const expires = this.requestedExpires(request);
+    if (expires === 'malformed') {
+      respond(400, 'Malformed Expires header');
+      return;
+    }
+    const from = parseNameAddr(request.get('from')!)!;
+    const toTag = parseNameAddr(request.get('to')!)!.params['tag'];
+    if (toTag) this.inDialog(incoming, dialogId(request.get('call-id')!, toTag, from.params['tag']!), expires, event.params['id'] ?? undefined);
+    else this.initial(incoming, expires, event.params['id'] ?? undefined);
+  };
+
+  private initial(incoming: IncomingRequest, expires: number | undefined, eventId: string | undefined): void {
+    const { request, respond, flow } = incoming;
+    if (!acceptsPidf(request)) {
+      respond(406, `Not Acceptable (only ${ACCEPTED_TYPES.join(', ')})`, { headers: [['Accept', ACCEPTED_TYPES.join(', ')]] });
+      return;
+    }
+    // RFC 6665 §4.1.2.1 / RFC 3261 §12.1.1: the Contact becomes the remote target; without one there is no dialog.
+    const contact = contactUri(request);
+    if (!contact) {
+      respond(400, 'Missing or malformed Contact header');
+      return;
+    }
+    const requestUri = parseUri(request.uri)!;
+    const exten = requestUri.user === undefined ? undefined : decodeURIComponent(requestUri.user);
+    const hint = exten === undefined ? undefined : this.dialplan.resolve(exten, this.context);
+    if (!hint || exten === undefined) {
+      this.log.info(`subscribe: no hint for ${exten ?? request.uri}@${this.context}`);
+      respond(404, 'Not Found (no hint for this extension)');
+      return;
+    }
+    const granted = this.grant(expires, respond);
+    if (granted === undefined) return;
+    const from = parseNameAddr(request.get('from')!)!;
+    const localTag = newTag();
+    const callId = request.get('call-id')!;
+    const host = advertisedHost(flow, requestUri.host);
+    const subscription: Subscription = {
+      id: dialogId(callId, localTag, from.params['tag']!),
+      callId,
+      localTag,
+      remoteTag: from.params['tag']!,
+      localIdentity: request.get('to')!,
+      remoteIdentity: request.get('from')!,
+      watcher: from.uri,
+      remoteTarget: contact,
+      routeSet: request.getAll('record-route'),
+      localCseq: 0,
+      remoteCseq: parseCSeq(request.get('cseq')!)!.seq,
+      eventId,
+      flow: { ...flow },
+      localContact: `sip:${formatHostPort(host, flow.localPort)};transport=${flow.protocol.toLowerCase()}`,
+      sentBy: formatHostPort(host, flow.localPort),
+      userAgent: request.get('user-agent') ?? '',
+      presentity: `sip:${requestUri.user}@${requestUri.host}`,
+      digium: isDigiumUserAgent(request.get('user-agent')),
+      resource: { exten, context: this.context, hint },
+      expiresAt: Date.now() + granted * 1000,
+      dueAt: 0,
+      generation: 0,
+      inFlight: undefined,
+      pending: false,
+      terminated: undefined,
+    };
+    respond(200, 'OK', { toTag: localTag, headers: this.okHeaders(subscription, granted) });
+    if (granted === 0) {
+      // RFC 6665 §4.4.3: Expires 0 on a new SUBSCRIBE is a fetch: one NOTIFY with the state, and no subscription.
+      this.manager.terminate(subscription, 'timeout');
+      return;
+    }
+    this.log.debug(`subscribe: ${subscription.watcher} → ${exten}@${this.context} for ${granted}s over ${flow.protocol}`);
+    this.manager.add(subscription);
+  }
+
+  private inDialog(incoming: IncomingRequest, id: string, expires: number | undefined, eventId: string | undefined): void {
+    const { request, respond, flow } = incoming;
+    const subscription = this.manager.find(id);
+    // RFC 6665 §4.1.2.2: a SUBSCRIBE for a dialog or event id we do not know gets 481.
+    if (!subscription || subscription.eventId !== eventId) {
+      respond(481, 'Subscription Does Not Exist');
+      return;
+    }
+    const cseq = parseCSeq(request.get('cseq')!)!.seq;
+    // RFC 3261 §12.2.2: a lower CSeq than the last one is out of order.
+    if (cseq <= subscription.remoteCseq) {
+      respond(500, 'CSeq Out of Order', { toTag: subscription.localTag });
+      return;
+    }
+    const granted = this.grant(expires, respond, subscription.localTag);
+    if (granted === undefined) return;
+    subscription.remoteCseq = cseq;
+    // §12.2.2: a target refresh request updates the remote target; the flow follows the watcher (NAT rebinding).
+    subscription.remoteTarget = contactUri(request) ?? subscription.remoteTarget;
+    subscription.flow = { ...flow };
+    respond(200, 'OK', { toTag: subscription.localTag, headers: this.okHeaders(subscription, granted) });
+    if (granted === 0) this.manager.terminate(subscription, 'timeout');
+    else this.manager.refresh(subscription, Date.now() + granted * 1000);
+  }
+
+  private okHeaders(subscription: Subscription, granted: number): Array<[string, string]> {
+    return [
+      ['Expires', String(granted)],
+      ['Contact', `<${subscription.localContact}>`],
+    ];
+  }
+
+  /** RFC 6665 §4.2.1.1: too short → 423 with Min-Expires; too long → shortened; missing → the default. */
+  private grant(expires: number | undefined, respond: IncomingRequest['respond'], toTag?: string): number | undefined {
+    if (expires === undefined) return this.expiry.default;
+    if (expires > 0 && expires < this.expiry.min) {
+      respond(423, 'Interval Too Brief', { toTag, headers: [['Min-Expires', String(this.expiry.min)]] });
+      return undefined;
+    }
+    return Math.min(expires, this.expiry.max);
+  }
+
+  private requestedExpires(request: SipRequest): number | undefined | 'malformed' {
+    const value = request.get('expires');
+    if (value === undefined) return undefined;
+    if (!/^\d{1,10}$/.test(value)) return 'malformed';
+    return Number(value);
+  }
+}
+
+function contactUri(request: SipRequest): string | undefined {
+  const value = request.get('contact');
+  const first = value === undefined ? undefined : splitHeaderValues(value)[0];
+  const uri = first === undefined ? undefined : parseNameAddr(first)?.uri;
+  return uri !== undefined && parseUri(uri) ? uri : undefined;
+}
+
+/** A wildcard bind has no address to put in Contact/Via: use the one the watcher reached us at. */
+function advertisedHost(flow: Flow, requestUriHost: string): string {
+  const local = flow.localHost;
+  return local === '0.0.0.0' || local === '::' || local === '' ? requestUriHost.replace(/^\[|\]$/g, '') : local;
+}

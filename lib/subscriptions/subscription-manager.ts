@@ -1,0 +1,139 @@
+import type { Dialplan } from '../presence/hints.js';
+import type { PresenceService } from '../presence/presence-service.js';
+import type { Logger } from '../util/log.js';
+import { TimerQueue } from '../util/timer-queue.js';
+import type { Notifier } from './notifier.js';
+import { resourceKey, type Subscription } from './subscription.js';
+
+/**
+ * All live subscriptions: indexed by dialog (for in-dialog SUBSCRIBEs) and by presence provider (for fan-out on a
+ * state change), with one timer queue for every expiry (RFC 6665 §4.2.2: an unrefreshed subscription ends with
+ * `terminated;reason=timeout`).
+ */
+export class SubscriptionManager {
+  private readonly byDialog = new Map<string, Subscription>();
+  /** provider ('CustomPresence:6002', or '' for hints without one) → its watchers. */
+  private readonly byProvider = new Map<string, Set<Subscription>>();
+  private readonly expiry: TimerQueue<Subscription>;
+  private notifier: Notifier | undefined;
+
+  constructor(private readonly log: Logger) {
+    this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'));
+  }
+
+  /** Wired after construction: the notifier reports gone watchers back here. */
+  attach(notifier: Notifier, presence: PresenceService): void {
+    this.notifier = notifier;
+    presence.on('change', (provider) => this.providerChanged(provider));
+  }
+
+  get size(): number {
+    return this.byDialog.size;
+  }
+
+  all(): IterableIterator<Subscription> {
+    return this.byDialog.values();
+  }
+
+  find(id: string): Subscription | undefined {
+    return this.byDialog.get(id);
+  }
+
+  /** True while a live subscription's NOTIFYs travel over this TCP connection (it must not be closed as idle). */
+  usesConnection(connectionId: number): boolean {
+    for (const subscription of this.byDialog.values()) if (subscription.flow.connectionId === connectionId) return true;
+    return false;
+  }
+
+  /** Watchers per resource ('exten@context'), for listings. */
+  watcherCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const subscription of this.byDialog.values()) {
+      const key = resourceKey(subscription.resource.hint.exten, subscription.resource.hint.context);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** Adds a new subscription and sends its first NOTIFY (RFC 6665 §4.2.1.2: immediately after the 200). */
+  add(subscription: Subscription): void {
+    this.byDialog.set(subscription.id, subscription);
+    this.index(subscription);
+    this.expiry.schedule(subscription, subscription.expiresAt);
+    this.notifier!.notify(subscription);
+  }
+
+  /** A refresh: new expiry, then a full-state NOTIFY (RFC 6665 §4.2.1.2 allows it; watchers resync on it). */
+  refresh(subscription: Subscription, expiresAt: number): void {
+    subscription.expiresAt = expiresAt;
+    this.expiry.schedule(subscription, expiresAt);
+    this.notifier!.notify(subscription);
+  }
+
+  /** Ends a subscription with a final NOTIFY carrying `reason` (RFC 6665 §4.2.2). */
+  terminate(subscription: Subscription, reason: string): void {
+    if (subscription.terminated) return;
+    this.remove(subscription);
+    subscription.terminated = reason;
+    this.notifier!.notify(subscription);
+  }
+
+  /** Drops a subscription whose watcher is gone, without a NOTIFY. */
+  drop(subscription: Subscription): void {
+    this.remove(subscription);
+    subscription.terminated ??= 'gone';
+  }
+
+  /**
+   * After a dialplan reload: every subscription resolves again; one whose resource is gone ends with
+   * `reason=noresource`, one whose hint changed is re-indexed and told the new state.
+   */
+  reresolve(dialplan: Dialplan): void {
+    for (const subscription of [...this.byDialog.values()]) {
+      const hint = dialplan.resolve(subscription.resource.exten, subscription.resource.context);
+      if (!hint) {
+        this.terminate(subscription, 'noresource');
+        continue;
+      }
+      const before = subscription.resource.hint;
+      if (hint.text === before.text && hint.exten === before.exten && hint.context === before.context) continue;
+      this.unindex(subscription);
+      subscription.resource = { ...subscription.resource, hint };
+      this.index(subscription);
+      this.notifier!.notify(subscription);
+    }
+  }
+
+  /** Graceful shutdown: stop timers; subscriptions are not terminated. */
+  stop(): void {
+    this.expiry.stop();
+  }
+
+  private providerChanged(provider: string): void {
+    const watchers = this.byProvider.get(provider);
+    if (!watchers) return;
+    this.log.debug(`presence: ${provider} changed, notifying ${watchers.size} watcher(s)`);
+    for (const subscription of watchers) this.notifier!.notify(subscription);
+  }
+
+  private remove(subscription: Subscription): void {
+    if (this.byDialog.get(subscription.id) !== subscription) return;
+    this.byDialog.delete(subscription.id);
+    this.unindex(subscription);
+    this.expiry.cancel(subscription);
+  }
+
+  private index(subscription: Subscription): void {
+    const provider = subscription.resource.hint.presence ?? '';
+    let watchers = this.byProvider.get(provider);
+    if (!watchers) this.byProvider.set(provider, (watchers = new Set()));
+    watchers.add(subscription);
+  }
+
+  private unindex(subscription: Subscription): void {
+    const provider = subscription.resource.hint.presence ?? '';
+    const watchers = this.byProvider.get(provider);
+    watchers?.delete(subscription);
+    if (watchers?.size === 0) this.byProvider.delete(provider);
+  }
+}

@@ -1,0 +1,55 @@
+import type { Flow } from '../sip/transport.js';
+import type { Hint } from '../presence/hints.js';
+import type { Scheduled } from '../util/timer-queue.js';
+import type { NonInviteClientTransaction } from '../sip/client-transaction.js';
+
+/** The resource a subscription watches: the extension it asked for and the hint that resolved it. */
+export interface Resource { exten: string; context: string; hint: Hint }
+
+/**
+ * One presence subscription: an RFC 6665 dialog (§4.1.2, RFC 3261 §12) plus what delivery needs. The notifier side of
+ * the dialog is ours: local tag and CSeq are ours, remote tag, target and route set are the watcher's.
+ */
+export interface Subscription extends Scheduled {
+  /** RFC 3261 §12: Call-ID, local tag and remote tag identify the dialog. */
+  readonly id: string;
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+  /** The SUBSCRIBE's To header (the presentity), sent back as the NOTIFY's From with our tag. */
+  readonly localIdentity: string;
+  /** The SUBSCRIBE's From header with the watcher's tag, sent back as the NOTIFY's To. */
+  readonly remoteIdentity: string;
+  /** The watcher's From URI, for listings. */
+  readonly watcher: string;
+  /** RFC 3261 §12.1.1: remote target from Contact, route set from Record-Route in order; both refreshed by SUBSCRIBEs. */
+  remoteTarget: string;
+  routeSet: string[];
+  localCseq: number;
+  remoteCseq: number;
+  /** RFC 6665 §8.2.1: the Event header's id parameter, echoed in every NOTIFY. */
+  readonly eventId: string | undefined;
+  /** Arrival flow: NOTIFYs go back where the SUBSCRIBE came from (NAT) and over the same TCP connection. */
+  flow: Flow;
+  /** Our Contact URI and Via sent-by for this dialog. */
+  readonly localContact: string;
+  readonly sentBy: string;
+  readonly userAgent: string;
+  readonly presentity: string;
+  readonly digium: boolean;
+  resource: Resource;
+  expiresAt: number;
+  /** Delivery: at most one NOTIFY in flight; later changes only set `pending` (RFC 6665 §4.2.2 allows coalescing). */
+  inFlight: NonInviteClientTransaction | undefined;
+  pending: boolean;
+  /** Set once the subscription is ending: the reason goes into the final NOTIFY. */
+  terminated: string | undefined;
+}
+
+export function dialogId(callId: string, localTag: string, remoteTag: string): string {
+  return `${callId}\n${localTag}\n${remoteTag}`;
+}
+
+export function resourceKey(exten: string, context: string): string {
+  return `${exten}@${context}`;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# System packages the tests use, installed by the repo (never by hand). Safe to run again.
+# xmllint (libxml2-utils) checks every PIDF body the suite produces.
+set -euo pipefail
+packages=(libxml2-utils)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

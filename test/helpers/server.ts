@@ -1,0 +1,203 @@
+// Runs the real presenced daemon (bin/presenced) as a child process and its CLI (bin/presencestate) against it.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const STARTUP_TIMEOUT_MS = 15000;
+const STOP_TIMEOUT_MS = 8000;
+const CLI_TIMEOUT_MS = 10000;
+const LISTENING_LINE = /^presenced listening on (.*) with (\d+) hints?\s*$/;
+
+export interface ServerOptions {
+  /** extensions.conf to load, relative to the repo root; it is copied so a test may rewrite it. */
+  config?: string;
+  /** State directory to use; the caller owns it. Default: a fresh temp dir removed when the server stops. */
+  dataDir?: string;
+  /** `host:port` or `off`; default 127.0.0.1:0. */
+  udp?: string;
+  tcp?: string;
+  context?: string;
+  minExpires?: number;
+  maxExpires?: number;
+  defaultExpires?: number;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PresenceServer {
+  /** 0 when the transport is off. */
+  udpPort: number;
+  tcpPort: number;
+  /** Hint count from the listening line. */
+  hints: number;
+  dataDir: string;
+  /** The server's own copy of the config, safe to rewrite before a SIGHUP. */
+  configFile: string;
+  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILLs after 8 s. Idempotent. */
+  stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<ExitStatus>;
+  /** Sends a signal without waiting (e.g. SIGHUP). */
+  signal(signal: NodeJS.Signals): void;
+  /** Runs `presencestate --data <dataDir> ...args`. */
+  cli(args: string[]): Promise<CliResult>;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function repoPath(...parts: string[]): string {
+  return path.resolve(process.cwd(), ...parts);
+}
+
+export function makeTempDir(prefix = 'presenced-itest-'): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true });
+}
+
+/** Runs the CLI against any state directory (also one with no daemon behind it). */
+export function runCli(dataDir: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [repoPath('bin', 'presencestate'), '--data', dataDir, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`presencestate ${args.join(' ')} did not finish in ${CLI_TIMEOUT_MS} ms\n${stdout}${stderr}`));
+    }, CLI_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function serverArguments(options: ServerOptions, configFile: string, dataDir: string): string[] {
+  const args = [
+    repoPath('bin', 'presenced'),
+    '--config', configFile,
+    '--udp', options.udp ?? '127.0.0.1:0',
+    '--tcp', options.tcp ?? '127.0.0.1:0',
+    '--data', dataDir,
+    '--log-level', options.logLevel ?? 'warn',
+  ];
+  if (options.context !== undefined) args.push('--context', options.context);
+  if (options.minExpires !== undefined) args.push('--min-expires', String(options.minExpires));
+  if (options.maxExpires !== undefined) args.push('--max-expires', String(options.maxExpires));
+  if (options.defaultExpires !== undefined) args.push('--default-expires', String(options.defaultExpires));
+  return args;
+}
+
+/** `udp:127.0.0.1:41234 tcp:127.0.0.1:41235` → ports by transport. */
+function listeningPorts(endpoints: string): { udp: number; tcp: number } {
+  const port = (transport: string): number => Number(new RegExp(`\\b${transport}:\\S+:(\\d+)\\b`).exec(endpoints)?.[1] ?? 0);
+  return { udp: port('udp'), tcp: port('tcp') };
+}
+
+/** Starts presenced and resolves once it printed its listening line. */
+export async function startServer(options: ServerOptions = {}): Promise<PresenceServer> {
+  const workDir = await makeTempDir();
+  const configFile = path.join(workDir, 'extensions.conf');
+  await copyFile(repoPath(options.config ?? 'fixtures/integration/presence.conf'), configFile);
+  const dataDir = options.dataDir ?? path.join(workDir, 'data');
+  await mkdir(dataDir, { recursive: true });
+
+  const child = spawn(process.execPath, serverArguments(options, configFile, dataDir), { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<ExitStatus>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const cleanup = exited.then(async (status) => {
+    await removeDir(workDir);
+    return status;
+  });
+
+  const stopWith = async (signal: NodeJS.Signals): Promise<ExitStatus> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const forced = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const status = await cleanup;
+    clearTimeout(forced);
+    return status;
+  };
+
+  let listening: RegExpExecArray;
+  try {
+    listening = await waitForListeningLine(child, exited, () => stderr);
+  } catch (error) {
+    await stopWith('SIGKILL');
+    throw error;
+  }
+  const ports = listeningPorts(listening[1]);
+  for (const transport of ['udp', 'tcp'] as const) {
+    if (options[transport] !== 'off' && ports[transport] === 0) {
+      await stopWith('SIGKILL');
+      throw new Error(`listening line names no ${transport} port: ${listening[0]}`);
+    }
+  }
+
+  return {
+    udpPort: ports.udp,
+    tcpPort: ports.tcp,
+    hints: Number(listening[2]),
+    dataDir,
+    configFile,
+    stop: (signal = 'SIGTERM') => stopWith(signal),
+    kill: () => stopWith('SIGKILL'),
+    signal: (signal) => void child.kill(signal),
+    cli: (args) => runCli(dataDir, args),
+    stderr: () => stderr,
+  };
+}
+
+function waitForListeningLine(child: ChildProcess, exited: Promise<ExitStatus>, stderr: () => string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(
+      () => reject(new Error(`presenced printed no listening line within ${STARTUP_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr()}`)),
+      STARTUP_TIMEOUT_MS,
+    );
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      for (const line of stdout.split('\n').slice(0, -1)) {
+        const match = LISTENING_LINE.exec(line);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match);
+        }
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`presenced exited (code ${code}, signal ${signal}) before listening\nstdout: ${stdout}\nstderr: ${stderr()}`));
+    });
+  });
+}

@@ -1,0 +1,436 @@
+// Minimal SIP user agents (UDP and TCP) that talk to the server over real sockets: they build requests from
+// templates, queue everything that arrives, and answer NOTIFYs with 200 unless told not to.
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import DgramAsPromised from 'dgram-as-promised';
+import type { SocketAsPromised } from 'dgram-as-promised';
+import { parseSipMessage, SipMessage, StreamFramer } from './wire.js';
+import type { RemoteAddress } from './wire.js';
+
+export type Transport = 'UDP' | 'TCP';
+export type MessagePredicate = (message: SipMessage) => boolean;
+
+const HOST = '127.0.0.1';
+const DEFAULT_WAIT_MS = 5000;
+
+export function newTag(): string {
+  return randomBytes(5).toString('hex');
+}
+
+export function newCallId(): string {
+  return `${randomBytes(8).toString('hex')}@${HOST}`;
+}
+
+/** RFC 3261 §8.1.1.7: branches start with the magic cookie. */
+export function newBranch(): string {
+  return `z9hG4bK${randomBytes(8).toString('hex')}`;
+}
+
+export interface RequestOptions {
+  /** Request-URI and To user; default 6002. */
+  user?: string;
+  /** Full Request-URI; default sip:<user>@127.0.0.1:<server port>. */
+  uri?: string;
+  fromUser?: string;
+  callId?: string;
+  fromTag?: string;
+  toTag?: string;
+  cseq?: number;
+  branch?: string;
+  /** Ask for RFC 3581 symmetric response routing; default true. */
+  rport?: boolean;
+  /** Replace (string, or several rows), drop (null) or add headers, matched case-insensitively. */
+  set?: Record<string, string | string[] | null>;
+  body?: string;
+}
+
+export interface SubscribeOptions extends RequestOptions {
+  /** Expires header value; null leaves the header out. Default 600. */
+  expires?: number | null;
+  userAgent?: string;
+}
+
+export interface SubscribeResult {
+  request: string;
+  response: SipMessage;
+  /** Present when the SUBSCRIBE was accepted (2xx with a To tag). */
+  dialog?: WatcherDialog;
+}
+
+interface Waiter {
+  predicate: MessagePredicate;
+  resolve: (message: SipMessage) => void;
+  reject: (error: Error) => void;
+}
+
+/** A SIP endpoint talking to one server over one transport. */
+export abstract class SipClient {
+  abstract readonly transport: Transport;
+  abstract readonly localPort: number;
+  readonly localAddress = HOST;
+  /** Answer every incoming NOTIFY with 200 OK (RFC 6665 §4.1.3). */
+  autoAnswerNotify = true;
+  /** Every parsed message, in arrival order, for diagnostics. */
+  readonly received: SipMessage[] = [];
+  /** Requests that arrived again with a branch, Call-ID and CSeq already seen (transaction retransmissions). */
+  retransmissions = 0;
+  private readonly queue: SipMessage[] = [];
+  private readonly waiters = new Set<Waiter>();
+  private readonly seenRequests = new Set<string>();
+  private failure: Error | undefined;
+
+  protected constructor(readonly serverPort: number) {}
+
+  abstract send(data: string | Buffer): Promise<void>;
+  abstract close(): Promise<void>;
+  /** Sends a response back to where the request came from. */
+  protected abstract reply(data: string, to: RemoteAddress): Promise<void>;
+
+  /** Resolves with the first queued or future message matching `predicate`, removing it from the queue. */
+  waitFor(predicate: MessagePredicate, timeoutMs = DEFAULT_WAIT_MS, what = 'a matching message'): Promise<SipMessage> {
+    const index = this.queue.findIndex(predicate);
+    if (index >= 0) return Promise.resolve(this.queue.splice(index, 1)[0]);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`${this.transport} client: no ${what} within ${timeoutMs} ms; received:\n${this.summary()}`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        predicate,
+        resolve: (message) => {
+          clearTimeout(timer);
+          resolve(message);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Fails if a message matching `predicate` is queued or arrives within `withinMs`. */
+  async expectNone(predicate: MessagePredicate, withinMs = 700, what = 'message'): Promise<void> {
+    const unexpected = await this.waitFor(predicate, withinMs).catch(() => undefined);
+    if (this.failure) throw this.failure;
+    if (unexpected) throw new Error(`unexpected ${what} from the server:\n${unexpected.raw}`);
+  }
+
+  /** Sends a request and resolves with its final response (RFC 3261 §17.1.3 matching: top Via branch, CSeq). */
+  async request(text: string, timeoutMs = DEFAULT_WAIT_MS): Promise<SipMessage> {
+    const matches = responseMatcher(text);
+    await this.send(text);
+    return this.waitFor(
+      (message) => !message.isRequest && (message.status ?? 0) >= 200 && matches(message),
+      timeoutMs,
+      `final response to ${text.slice(0, text.indexOf('\r\n'))}`,
+    );
+  }
+
+  /** Sends a response to `request` copying Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2). */
+  async respond(request: SipMessage, status: number, reason: string): Promise<void> {
+    const copied = ['Via', 'From', 'To', 'Call-ID', 'CSeq'].flatMap((name) =>
+      request.headerRows(name).map((value) => `${name}: ${value}`),
+    );
+    await this.reply([`SIP/2.0 ${status} ${reason}`, ...copied, 'Content-Length: 0', '', ''].join('\r\n'), request.source);
+  }
+
+  /** A request from this client to the server, built from defaults that `options` can override. */
+  buildRequest(method: string, options: RequestOptions = {}, methodHeaders: Array<[string, string]> = []): string {
+    const user = options.user ?? '6002';
+    const fromUser = options.fromUser ?? 'watcher';
+    const transportParam = this.transport === 'TCP' ? ';transport=tcp' : '';
+    const headers: Array<[string, string | string[] | null]> = [
+      ['Via', `SIP/2.0/${this.transport} ${HOST}:${this.localPort};branch=${options.branch ?? newBranch()}${options.rport === false ? '' : ';rport'}`],
+      ['Max-Forwards', '70'],
+      ['From', `<sip:${fromUser}@${HOST}>;tag=${options.fromTag ?? newTag()}`],
+      ['To', `<sip:${user}@${HOST}:${this.serverPort}>${options.toTag ? `;tag=${options.toTag}` : ''}`],
+      ['Call-ID', options.callId ?? newCallId()],
+      ['CSeq', `${options.cseq ?? 1} ${method}`],
+      ['Contact', `<sip:${fromUser}@${HOST}:${this.localPort}${transportParam}>`],
+      ...methodHeaders,
+      ['User-Agent', 'presenced-itest'],
+    ];
+    for (const [name, value] of Object.entries(options.set ?? {})) {
+      const existing = headers.find(([header]) => header.toLowerCase() === name.toLowerCase());
+      if (existing) existing[1] = value;
+      else headers.push([name, value]);
+    }
+    const body = options.body ?? '';
+    if (!headers.some(([name]) => name.toLowerCase() === 'content-length')) {
+      headers.push(['Content-Length', String(Buffer.byteLength(body))]);
+    }
+    const lines = headers.flatMap(([name, value]) =>
+      value === null ? [] : (Array.isArray(value) ? value : [value]).map((row) => `${name}: ${row}`),
+    );
+    const uri = options.uri ?? `sip:${user}@${HOST}:${this.serverPort}`;
+    return [`${method} ${uri} SIP/2.0`, ...lines, '', body].join('\r\n');
+  }
+
+  /** RFC 3856 SUBSCRIBE for the presence event package. */
+  buildSubscribe(options: SubscribeOptions = {}): string {
+    const expires = options.expires === undefined ? 600 : options.expires;
+    const methodHeaders: Array<[string, string]> = [
+      ['Event', 'presence'],
+      ['Accept', 'application/pidf+xml'],
+      ...(expires === null ? [] : [['Expires', String(expires)] as [string, string]]),
+    ];
+    const set = options.userAgent === undefined ? options.set : { 'User-Agent': options.userAgent, ...options.set };
+    return this.buildRequest('SUBSCRIBE', { ...options, set }, methodHeaders);
+  }
+
+  /** Sends a new SUBSCRIBE and returns its final response, plus the dialog when it was accepted. */
+  async subscribe(options: SubscribeOptions = {}): Promise<SubscribeResult> {
+    const callId = options.callId ?? newCallId();
+    const fromTag = options.fromTag ?? newTag();
+    const cseq = options.cseq ?? 1;
+    const request = this.buildSubscribe({ ...options, callId, fromTag, cseq });
+    const response = await this.request(request);
+    const status = response.status ?? 0;
+    const dialog =
+      status >= 200 && status < 300 && response.toTag
+        ? new WatcherDialog(this, { ...options, callId, fromTag, toTag: response.toTag, cseq })
+        : undefined;
+    return { request, response, dialog };
+  }
+
+  /** Hands a raw message to the queue; called by the transports. */
+  protected deliver(raw: string, source: RemoteAddress): void {
+    let message: SipMessage;
+    try {
+      message = parseSipMessage(raw, source);
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    if (message.isRequest) {
+      const key = `${message.header('Via')}|${message.callId}|${message.header('CSeq')}`;
+      const retransmitted = this.seenRequests.has(key);
+      this.seenRequests.add(key);
+      if (this.autoAnswerNotify && message.method === 'NOTIFY') {
+        this.respond(message, 200, 'OK').catch((error: Error) => this.fail(error));
+      }
+      if (retransmitted) {
+        this.retransmissions++;
+        return;
+      }
+    }
+    this.received.push(message);
+    for (const waiter of this.waiters) {
+      if (waiter.predicate(message)) {
+        this.waiters.delete(waiter);
+        waiter.resolve(message);
+        return;
+      }
+    }
+    this.queue.push(message);
+  }
+
+  /** Makes every pending and future wait fail with `error`. */
+  protected fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiters) waiter.reject(error);
+    this.waiters.clear();
+  }
+
+  private summary(): string {
+    const lines = this.received.map((message) => `  ${message.raw.slice(0, message.raw.indexOf('\r\n'))} (${message.header('CSeq')})`);
+    return lines.length > 0 ? lines.join('\n') : '  (nothing)';
+  }
+}
+
+/** The watcher's side of one subscription dialog (RFC 6665 §4.1). */
+export class WatcherDialog {
+  readonly callId: string;
+  readonly fromTag: string;
+  /** The notifier's tag, from the To of the 200 response. */
+  readonly toTag: string;
+  cseq: number;
+
+  constructor(
+    readonly client: SipClient,
+    private readonly options: SubscribeOptions & { callId: string; fromTag: string; toTag: string; cseq: number },
+  ) {
+    this.callId = options.callId;
+    this.fromTag = options.fromTag;
+    this.toTag = options.toTag;
+    this.cseq = options.cseq;
+  }
+
+  /** Next NOTIFY of this dialog (matched on Call-ID and our tag, so tag mistakes show up in assertions). */
+  nextNotify(timeoutMs = DEFAULT_WAIT_MS): Promise<SipMessage> {
+    return this.client.waitFor(this.isNotify, timeoutMs, `NOTIFY for dialog ${this.callId}`);
+  }
+
+  /** Fails if this dialog receives a NOTIFY within `withinMs`. */
+  expectNoNotify(withinMs = 700): Promise<void> {
+    return this.client.expectNone(this.isNotify, withinMs, `NOTIFY for dialog ${this.callId}`);
+  }
+
+  /** In-dialog SUBSCRIBE (refresh, or unsubscribe with expires 0) with the next CSeq. */
+  refresh(options: SubscribeOptions = {}): Promise<SipMessage> {
+    this.cseq += 1;
+    return this.client.request(
+      this.client.buildSubscribe({
+        ...this.options,
+        ...options,
+        callId: this.callId,
+        fromTag: this.fromTag,
+        toTag: this.toTag,
+        cseq: this.cseq,
+      }),
+    );
+  }
+
+  private readonly isNotify: MessagePredicate = (message) =>
+    message.isRequest && message.method === 'NOTIFY' && message.callId === this.callId && message.toTag === this.fromTag;
+}
+
+/** Matches responses to `request` on the top Via branch, and on Call-ID and CSeq when the request has them. */
+function responseMatcher(request: string): MessagePredicate {
+  const branch = /^(?:via|v)[ \t]*:[^\r\n]*;branch=([^;,\s]+)/im.exec(request)?.[1];
+  const callId = /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im.exec(request)?.[1];
+  const cseq = /^cseq[ \t]*:[ \t]*(\d+)[ \t]+(\S+)/im.exec(request);
+  return (message) =>
+    (branch === undefined || (message.header('Via') ?? '').includes(`branch=${branch}`)) &&
+    (callId === undefined || message.callId === undefined || message.callId === callId) &&
+    (cseq === null || message.cseq === undefined || (message.cseq.seq === Number(cseq[1]) && message.cseq.method === cseq[2]));
+}
+
+export class UdpSipClient extends SipClient {
+  readonly transport = 'UDP';
+
+  private constructor(
+    serverPort: number,
+    private readonly socket: SocketAsPromised,
+    readonly localPort: number,
+  ) {
+    super(serverPort);
+    socket.socket.on('message', (data, rinfo) => this.deliver(data.toString('utf8'), rinfo));
+  }
+
+  static async open(serverPort: number): Promise<UdpSipClient> {
+    const socket = DgramAsPromised.createSocket('udp4');
+    const { port } = await socket.bind(0, HOST);
+    return new UdpSipClient(serverPort, socket, port);
+  }
+
+  async send(data: string | Buffer): Promise<void> {
+    await this.socket.send(typeof data === 'string' ? Buffer.from(data) : data, this.serverPort, HOST);
+  }
+
+  protected async reply(data: string, to: RemoteAddress): Promise<void> {
+    await this.socket.send(Buffer.from(data), to.port, to.address);
+  }
+
+  async close(): Promise<void> {
+    await this.socket.close();
+  }
+}
+
+export class TcpSipClient extends SipClient {
+  readonly transport = 'TCP';
+  readonly localPort: number;
+  /** CRLF keep-alive responses received (RFC 5626 §4.4.1). */
+  pongs = 0;
+  private closed = false;
+  private readonly closedPromise: Promise<void>;
+  private readonly remote: RemoteAddress;
+
+  private constructor(
+    serverPort: number,
+    private readonly socket: net.Socket,
+  ) {
+    super(serverPort);
+    this.localPort = socket.localPort ?? 0;
+    this.remote = { address: HOST, port: serverPort };
+    const framer = new StreamFramer(
+      (raw) => this.deliver(raw, this.remote),
+      () => this.pongs++,
+    );
+    socket.on('data', (chunk) => framer.push(chunk));
+    // A server that drops the connection on purpose may reset it while we write; that is reported as a close.
+    socket.on('error', () => undefined);
+    this.closedPromise = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.closed = true;
+        this.fail(new Error('TCP connection closed by the server'));
+        resolve();
+      }),
+    );
+  }
+
+  static connect(serverPort: number): Promise<TcpSipClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: HOST, port: serverPort });
+      socket.setNoDelay(true);
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new TcpSipClient(serverPort, socket));
+      });
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Resolves when the server has closed the connection; rejects after `timeoutMs`. */
+  async waitClosed(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`TCP connection still open after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.closedPromise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves once at least `count` keep-alive pongs have arrived. */
+  waitForPongs(count: number, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    return eventually(() => this.pongs >= count || this.closed, timeoutMs, 'CRLF keep-alive pong').then(() => {
+      if (this.pongs < count) throw new Error('TCP connection closed while waiting for a keep-alive pong');
+    });
+  }
+
+  send(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('TCP connection is closed'));
+        return;
+      }
+      this.socket.write(data, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  protected reply(data: string): Promise<void> {
+    return this.send(data);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.socket.end();
+    const forced = setTimeout(() => this.socket.destroy(), 1000);
+    await this.closedPromise;
+    clearTimeout(forced);
+  }
+}
+
+/** Opens a client of the given transport to a server's matching port. */
+export function openClient(transport: Transport, server: { udpPort: number; tcpPort: number }): Promise<SipClient> {
+  return transport === 'UDP' ? UdpSipClient.open(server.udpPort) : TcpSipClient.connect(server.tcpPort);
+}
+
+/** Polls `condition` until it holds; for states that are observable but not announced by a message. */
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

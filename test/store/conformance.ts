@@ -1,0 +1,223 @@
+/**
+ * The one behavioural suite every Store backend must pass unchanged (see docs/STORE.md, "Adding a backend").
+ */
+import { expect } from 'chai';
+import { StoreClosedError, type PresenceRecord, type Store, type SubscriptionRecord } from '../../lib/store/store.js';
+
+export interface StoreHarness {
+  store: Store;
+  /** Opens a new store over the same data; given only by durable backends. */
+  reopen?: () => Promise<Store>;
+  cleanup: () => Promise<void>;
+}
+
+/** Strings that tend to break quoting, encodings or key schemes. Lone surrogates are excluded: they are not valid Unicode. */
+const HOSTILE_STRINGS: readonly string[] = [
+  '',
+  ' ',
+  `it's "double" and 'single' quoted`,
+  'line one\nline two\r\nline three\r',
+  'tab\there',
+  'nul\u0000inside',
+  "'; DROP TABLE presence; --",
+  '%_*?[]{}\\ like and glob characters',
+  'Ünïcödé 日本語 עברית 😀👍🏽',
+  '\u200b\ufeffzero width',
+  '{"json":"looking",\n"nested":[1,2]}',
+  'x'.repeat(65_536),
+];
+
+function presence(name: string, overrides: Partial<PresenceRecord> = {}): PresenceRecord {
+  return { name, state: 'available', subtype: '', message: '', base64: false, updatedAt: 1_732_278_896_123, ...overrides };
+}
+
+function subscription(id: string, expiresAt = 1_732_278_900_000, data = `{"dialog":"${id}"}`): SubscriptionRecord {
+  return { id, expiresAt, data };
+}
+
+function byId(records: SubscriptionRecord[]): SubscriptionRecord[] {
+  return [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+async function rejectionOf(call: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await call();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to reject');
+}
+
+export function storeConformance(name: string, open: () => Promise<StoreHarness>): void {
+  describe(`store conformance: ${name}`, function () {
+    let harness: StoreHarness;
+    let store: Store;
+
+    beforeEach(async function () {
+      harness = await open();
+      store = harness.store;
+    });
+
+    afterEach(async function () {
+      await store.close();
+      await harness.cleanup();
+    });
+
+    describe('presence', function () {
+      it('returns undefined for an unknown name', async function () {
+        expect(await store.getPresence('6002')).to.equal(undefined);
+        expect(await store.loadPresence()).to.deep.equal([]);
+      });
+
+      it('saves and gets a record with every field intact', async function () {
+        const record = presence('6002', { state: 'dnd', subtype: 'bWVldGluZw==', message: 'aW4gYSBtZWV0aW5n', base64: true });
+        await store.savePresence(record);
+        expect(await store.getPresence('6002')).to.deep.equal(record);
+      });
+
+      it('overwrites the record saved under the same name', async function () {
+        await store.savePresence(presence('6002', { state: 'away', message: 'lunch', base64: true }));
+        const replacement = presence('6002', { state: 'available', updatedAt: 1_732_278_999_999 });
+        await store.savePresence(replacement);
+        expect(await store.getPresence('6002')).to.deep.equal(replacement);
+        expect(await store.loadPresence()).to.deep.equal([replacement]);
+      });
+
+      it('treats names as case-sensitive keys', async function () {
+        await store.savePresence(presence('Alice', { state: 'away' }));
+        await store.savePresence(presence('alice', { state: 'xa' }));
+        expect((await store.getPresence('Alice'))?.state).to.equal('away');
+        expect((await store.getPresence('alice'))?.state).to.equal('xa');
+        expect(await store.getPresence('ALICE')).to.equal(undefined);
+      });
+
+      it('deletes a record and accepts deleting a missing name', async function () {
+        await store.savePresence(presence('6001'));
+        await store.savePresence(presence('6002'));
+        await store.deletePresence('6001');
+        await store.deletePresence('no-such-name');
+        expect(await store.getPresence('6001')).to.equal(undefined);
+        expect(await store.loadPresence()).to.deep.equal([presence('6002')]);
+      });
+
+      it('lists all records sorted by name in code point order', async function () {
+        // '😀' (U+1F600) sorts after U+FFFD by code point but before it by UTF-16 code unit.
+        const sorted = ['10', '6002', '9', 'B', 'a', 'b', 'é', '\ufffd', '😀'];
+        for (const key of ['b', '😀', '9', 'a', '\ufffd', '10', 'é', 'B', '6002']) await store.savePresence(presence(key));
+        expect((await store.loadPresence()).map((record) => record.name)).to.deep.equal(sorted);
+      });
+
+      it('round-trips unicode, empty and hostile strings exactly', async function () {
+        const records = HOSTILE_STRINGS.map((text, index) => presence(`${index}:${text}`, { subtype: text, message: text }));
+        for (const record of records) await store.savePresence(record);
+        for (const record of records) expect(await store.getPresence(record.name)).to.deep.equal(record);
+        expect(await store.loadPresence()).to.have.lengthOf(records.length);
+      });
+
+      it('accepts an empty name as a key', async function () {
+        await store.savePresence(presence('', { state: 'chat' }));
+        expect(await store.getPresence('')).to.deep.equal(presence('', { state: 'chat' }));
+      });
+
+      it('keeps its own copy of records', async function () {
+        const record = presence('6002', { message: 'original' });
+        await store.savePresence(record);
+        record.message = 'changed by the caller after saving';
+        const loaded = await store.getPresence('6002');
+        if (loaded) loaded.message = 'changed by the caller after loading';
+        (await store.loadPresence())[0].message = 'changed in a listed copy';
+        expect((await store.getPresence('6002'))?.message).to.equal('original');
+      });
+    });
+
+    describe('subscriptions', function () {
+      it('starts empty', async function () {
+        expect(await store.loadSubscriptions()).to.deep.equal([]);
+      });
+
+      it('upserts and deletes in one batch, ignoring deletes of missing ids', async function () {
+        await store.writeSubscriptions([subscription('a'), subscription('b'), subscription('c')], []);
+        const refreshed = subscription('b', 1_732_279_500_000, '{"refreshed":true}');
+        await store.writeSubscriptions([refreshed, subscription('d')], ['a', 'missing']);
+        expect(byId(await store.loadSubscriptions())).to.deep.equal([refreshed, subscription('c'), subscription('d')]);
+      });
+
+      it('applies deletes after upserts within a batch', async function () {
+        await store.writeSubscriptions([subscription('a'), subscription('b')], ['a']);
+        expect(await store.loadSubscriptions()).to.deep.equal([subscription('b')]);
+      });
+
+      it('treats an empty batch as a no-op', async function () {
+        await store.writeSubscriptions([subscription('a')], []);
+        await store.writeSubscriptions([], []);
+        expect(await store.loadSubscriptions()).to.deep.equal([subscription('a')]);
+      });
+
+      it('round-trips hostile ids and data exactly', async function () {
+        const records = HOSTILE_STRINGS.map((text, index) => subscription(`${index}:${text}`, 1_732_278_900_000 + index, text));
+        await store.writeSubscriptions(records, []);
+        expect(byId(await store.loadSubscriptions())).to.deep.equal(byId(records));
+      });
+
+      it('purges subscriptions with expiresAt <= now and returns how many', async function () {
+        await store.writeSubscriptions([subscription('early', 1000), subscription('edge', 2000), subscription('late', 3000)], []);
+        expect(await store.purgeExpiredSubscriptions(2000)).to.equal(2);
+        expect(await store.loadSubscriptions()).to.deep.equal([subscription('late', 3000)]);
+        expect(await store.purgeExpiredSubscriptions(2000)).to.equal(0);
+      });
+
+      it('keeps subscriptions and presence apart even when keys are equal', async function () {
+        await store.savePresence(presence('shared'));
+        await store.writeSubscriptions([subscription('shared')], []);
+        await store.deletePresence('shared');
+        expect(await store.loadSubscriptions()).to.deep.equal([subscription('shared')]);
+        await store.savePresence(presence('shared'));
+        await store.writeSubscriptions([], ['shared']);
+        expect(await store.getPresence('shared')).to.deep.equal(presence('shared'));
+      });
+    });
+
+    describe('close', function () {
+      it('is idempotent, and every other method then rejects with StoreClosedError', async function () {
+        await store.close();
+        await store.close();
+        const calls: Record<string, () => Promise<unknown>> = {
+          savePresence: () => store.savePresence(presence('6002')),
+          deletePresence: () => store.deletePresence('6002'),
+          loadPresence: () => store.loadPresence(),
+          getPresence: () => store.getPresence('6002'),
+          writeSubscriptions: () => store.writeSubscriptions([subscription('a')], []),
+          loadSubscriptions: () => store.loadSubscriptions(),
+          purgeExpiredSubscriptions: () => store.purgeExpiredSubscriptions(0),
+        };
+        for (const [method, call] of Object.entries(calls)) {
+          const error = await rejectionOf(call);
+          expect(error, method).to.be.instanceOf(StoreClosedError);
+          expect((error as Error).message, method).to.match(/closed/);
+        }
+      });
+
+      it('keeps everything across close and reopen (durable backends)', async function () {
+        const { reopen } = harness;
+        if (!reopen) this.skip();
+        const records = HOSTILE_STRINGS.map((text, index) =>
+          presence(`${index}:${text}`, { state: 'away', subtype: text, message: text, base64: index % 2 === 0 }),
+        );
+        for (const record of records) await store.savePresence(record);
+        await store.savePresence(presence('deleted'));
+        await store.deletePresence('deleted');
+        const subscriptions = [subscription('kept', 5000, HOSTILE_STRINGS[2]), subscription('deleted'), subscription('expired', 1000)];
+        await store.writeSubscriptions(subscriptions, []);
+        await store.writeSubscriptions([], ['deleted']);
+        await store.purgeExpiredSubscriptions(1000);
+        await store.close();
+
+        store = await reopen();
+        // The names first differ inside their ASCII index prefix, so a UTF-16 sort equals the code point order here.
+        const sortedRecords = [...records].sort((a, b) => (a.name < b.name ? -1 : 1));
+        expect(await store.loadPresence()).to.deep.equal(sortedRecords);
+        expect(await store.loadSubscriptions()).to.deep.equal([subscription('kept', 5000, HOSTILE_STRINGS[2])]);
+      });
+    });
+  });
+}
