@@ -13,6 +13,8 @@ import { openStore, type Store, type StoreKind } from './store/store.js';
 import { Notifier } from './subscriptions/notifier.js';
 import { ACCEPTED_TYPES, EVENT_PACKAGE, SubscribeHandler, type ExpiryPolicy } from './subscriptions/subscribe-handler.js';
 import { SubscriptionManager } from './subscriptions/subscription-manager.js';
+import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
+import type { DeliveryPolicy } from './subscriptions/delivery-policy.js';
 import type { Logger } from './util/log.js';
 
 export interface ServerConfig {
@@ -24,6 +26,7 @@ export interface ServerConfig {
   expiry: ExpiryPolicy;
   timers: TimerSettings;
   tcpIdleTimeoutMs: number;
+  delivery: DeliveryPolicy;
   store: StoreKind;
 }
 
@@ -47,7 +50,8 @@ export class PresenceServer {
     const presence = new PresenceService(this.store);
     await presence.load();
 
-    const manager = new SubscriptionManager(log);
+    const journal = new SubscriptionJournal(this.store, log);
+    const manager = new SubscriptionManager(journal, log);
     this.manager = manager;
     const transports: Transport[] = [];
     if (config.udp) transports.push(new UdpTransport(config.udp.host, config.udp.port));
@@ -57,12 +61,14 @@ export class PresenceServer {
     }
     const stack = new SipStack(transports, log, config.timers);
     this.stack = stack;
-    const notifier = new Notifier(stack, presence, log, (subscription) => manager.drop(subscription));
+    const notifier = new Notifier(stack, presence, journal, config.delivery, log, (subscription) => manager.drop(subscription));
     manager.attach(notifier, presence);
     this.subscribeHandler = new SubscribeHandler(manager, this.dialplan, config.context, config.expiry, log);
 
     const router = new MethodRouter({ accept: ACCEPTED_TYPES, allowEvents: [EVENT_PACKAGE] }).on('SUBSCRIBE', this.subscribeHandler.handle);
     await stack.start(router.handle);
+    const restored = await manager.restore(this.dialplan, restoreSubscription);
+    if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
     this.control = new ControlServer(config.dataDir, new PresenceCommands(presence, manager, () => this.dialplan), log);
     await this.control.listen();
@@ -95,7 +101,7 @@ export class PresenceServer {
   /** Stops listening and closes the store. Subscriptions are left as they are, not terminated. */
   async stop(): Promise<void> {
     await this.control?.close();
-    this.manager?.stop();
+    await this.manager?.stop();
     await this.stack?.stop();
     await this.store?.close();
   }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # System packages the tests use, installed by the repo (never by hand). Safe to run again.
-# xmllint (libxml2-utils) checks every PIDF body the suite produces.
+# xmllint checks every PIDF body; SIPp, baresip, linphonec, sipsak and tshark are the interop peers.
 set -euo pipefail
-packages=(libxml2-utils)
+packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PresenceServer, type ServerConfig } from '../server.js';
 import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
+import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
 import { parseListenAddress } from '../sip/transport.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../util/log.js';
 
@@ -14,8 +15,8 @@ function seconds(value: string): number {
   return Number(value);
 }
 
-function milliseconds(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('expected a positive number of milliseconds');
+function positive(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('expected a positive whole number');
   return Number(value);
 }
 
@@ -38,8 +39,10 @@ const program = new Command('presenced')
   .option('--min-expires <s>', 'shortest subscription accepted (shorter gets 423)', seconds, 60)
   .option('--max-expires <s>', 'longest subscription granted', seconds, 3600)
   .option('--default-expires <s>', 'subscription length when the SUBSCRIBE has no Expires', seconds, 3600)
-  .option('--t1 <ms>', 'RFC 3261 T1: first NOTIFY retransmission interval over UDP', milliseconds, DEFAULT_TIMERS.t1)
-  .option('--t2 <ms>', 'RFC 3261 T2: longest NOTIFY retransmission interval', milliseconds, DEFAULT_TIMERS.t2)
+  .option('--t1 <ms>', 'RFC 3261 T1: first NOTIFY retransmission interval over UDP', positive, DEFAULT_TIMERS.t1)
+  .option('--t2 <ms>', 'RFC 3261 T2: longest NOTIFY retransmission interval', positive, DEFAULT_TIMERS.t2)
+  .option('--notify-failures <n>', 'NOTIFYs failing in a row (timeout, 408, 5xx) before a subscription is dropped', positive, DEFAULT_DELIVERY.maxFailures)
+  .option('--notify-rate <n>', 'at most this many NOTIFYs per second to one watcher (changes in between coalesce)', positive, DEFAULT_DELIVERY.maxRate)
   .option('--tcp-idle-timeout <s>', 'close TCP connections idle this long (unless they carry subscriptions)', seconds, 600)
   .addOption(new Option('--store <kind>', 'where states live').choices(['sqlite', 'memory']).default('sqlite'))
   .addOption(new Option('--log-level <level>', 'how much to log on stderr').choices(LOG_LEVELS).default('info'));
@@ -47,7 +50,7 @@ const program = new Command('presenced')
 program.parse();
 const options = program.opts<{
   config?: string; udp: string; tcp: string; data: string; context: string; minExpires: number; maxExpires: number;
-  defaultExpires: number; t1: number; t2: number; tcpIdleTimeout: number; store: 'sqlite' | 'memory'; logLevel: LogLevel;
+  defaultExpires: number; t1: number; t2: number; notifyFailures: number; notifyRate: number; tcpIdleTimeout: number; store: 'sqlite' | 'memory'; logLevel: LogLevel;
 }>();
 
 const log = createLogger(options.logLevel);
@@ -72,6 +75,7 @@ const config: ServerConfig = {
   },
   timers: { t1: options.t1, t2: Math.max(options.t1, options.t2) },
   tcpIdleTimeoutMs: options.tcpIdleTimeout * 1000,
+  delivery: { ...DEFAULT_DELIVERY, maxFailures: options.notifyFailures, maxRate: options.notifyRate },
   store: options.store,
 };
 if (!config.udp && !config.tcp) fail('both transports are off: nothing to listen on');

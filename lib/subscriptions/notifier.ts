@@ -8,35 +8,55 @@ import { PRODUCT, type SipStack } from '../sip/stack.js';
 import type { Target } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { newBranch } from '../util/random.js';
-import type { Subscription } from './subscription.js';
+import type { DeliveryTimer, Subscription } from './subscription.js';
+import type { SubscriptionJournal } from './subscription-journal.js';
+import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
+import { TimerQueue } from '../util/timer-queue.js';
 
 export const PIDF = 'application/pidf+xml';
 
 interface CachedBody { state: PresenceState; body: string }
 
 /**
- * Sends NOTIFYs (RFC 6665 §4.2.2, RFC 3856 §6.7) with one rule: at most one NOTIFY in flight per subscription.
- * Changes that arrive meanwhile only mark the subscription pending; the next NOTIFY carries the newest state, so a
- * slow watcher sees fewer NOTIFYs but never a stale body, and CSeqs never cross.
+ * Sends NOTIFYs (RFC 6665 §4.2.2, RFC 3856 §6.7) under one rule: at most one NOTIFY in flight per subscription, and
+ * at most `maxRate` per second. Changes that arrive meanwhile only mark the subscription pending; the next NOTIFY
+ * carries the newest state, so a slow watcher sees fewer NOTIFYs but never a stale body, and CSeqs never cross.
+ * Transient failures are retried with back-off; see DeliveryPolicy.
  */
 export class Notifier {
   /** Bodies per (presentity, tuple, device, digium) variant, rebuilt only when the state object changes. */
   private readonly bodies = new Map<string, CachedBody>();
+  private readonly delayed: TimerQueue<DeliveryTimer>;
+  private readonly minIntervalMs: number;
 
   constructor(
     private readonly stack: SipStack,
     private readonly presence: PresenceService,
+    private readonly journal: SubscriptionJournal,
+    private readonly policy: DeliveryPolicy,
     private readonly log: Logger,
-    /** Called when the watcher is gone (481, timeout, transport failure): the subscription must be dropped. */
+    /** Called when the watcher is gone (481, too many failures): the subscription must be dropped. */
     private readonly onGone: (subscription: Subscription, why: string) => void,
-  ) {}
+  ) {
+    this.minIntervalMs = 1000 / policy.maxRate;
+    this.delayed = new TimerQueue((timer) => {
+      timer.armed = false;
+      if (timer.subscription.pending) this.notify(timer.subscription);
+    });
+  }
 
+  /** Sends the current state now, or as soon as the in-flight NOTIFY, rate limit or retry delay allows. */
   notify(subscription: Subscription): void {
-    if (subscription.inFlight) {
-      subscription.pending = true;
+    subscription.pending = true;
+    if (subscription.inFlight || subscription.deliveryTimer.armed) return;
+    const now = Date.now();
+    const earliest = subscription.lastSentAt + this.minIntervalMs;
+    if (earliest > now) {
+      this.delay(subscription, earliest);
       return;
     }
     subscription.pending = false;
+    subscription.lastSentAt = now;
     const text = this.build(subscription);
     subscription.inFlight = this.stack.sendRequest(
       { branch: text.branch, method: 'NOTIFY', text: text.message, flow: subscription.flow, fallback: fallbackTarget(subscription) },
@@ -44,28 +64,47 @@ export class Notifier {
     );
   }
 
+  stop(): void {
+    this.delayed.stop();
+  }
+
   forgetBodies(): void {
     this.bodies.clear();
+  }
+
+  private delay(subscription: Subscription, at: number): void {
+    subscription.deliveryTimer.armed = true;
+    this.delayed.schedule(subscription.deliveryTimer, at);
   }
 
   private delivered(subscription: Subscription, result: TransactionResult): void {
     subscription.inFlight = undefined;
     if (result.status >= 200 && result.status < 300) {
+      subscription.failures = 0;
       if (subscription.pending) this.notify(subscription);
       return;
     }
     const why = result.response ? `${result.status} ${result.response.reason}` : result.status === 408 ? 'no response (timeout)' : 'transport failure';
-    // RFC 6665 §4.2.2: 481, a transaction timeout or a failure response ends the subscription. A 5xx or 491 from a
-    // live watcher concerns only that NOTIFY (RFC 5057 §5.1): the next change is sent as usual.
-    const transactionOnly = result.response !== undefined && (result.status >= 500 && result.status < 600 || result.status === 491);
-    if (transactionOnly) {
-      this.log.info(`notify: ${subscription.watcher} answered ${why}; keeping the subscription`);
+    const kind = classifyFailure(result.status);
+    if (kind === 'transaction-only') {
       if (subscription.pending) this.notify(subscription);
       return;
     }
-    if (!subscription.terminated) this.log.info(`notify: dropping subscription of ${subscription.watcher} to ${subscription.presentity}: ${why}`);
+    if (kind === 'transient' && ++subscription.failures < this.policy.maxFailures) {
+      const retryAfter = parseRetryAfter(result.response?.get('retry-after'));
+      const wait = retryDelay(this.policy, subscription.failures, retryAfter);
+      this.log.info(`notify: ${subscription.watcher} (${subscription.presentity}): ${why}; retry ${subscription.failures} in ${wait} ms`);
+      // The retry carries the newest state in a new transaction with a new CSeq.
+      subscription.pending = true;
+      this.delay(subscription, Date.now() + wait);
+      return;
+    }
+    const detail = kind === 'transient' ? `${why} (${subscription.failures} failures in a row)` : why;
+    if (!subscription.terminated) this.log.info(`notify: dropping subscription of ${subscription.watcher} to ${subscription.presentity}: ${detail}`);
     subscription.pending = false;
-    this.onGone(subscription, why);
+    this.delayed.cancel(subscription.deliveryTimer);
+    subscription.deliveryTimer.armed = false;
+    this.onGone(subscription, detail);
   }
 
   private body(subscription: Subscription): string {
@@ -87,6 +126,8 @@ export class Notifier {
 
   private build(subscription: Subscription): { branch: string; message: string } {
     const branch = newBranch();
+    subscription.localCseq++;
+    this.journal.reserveCseq(subscription);
     const body = this.body(subscription);
     const { requestUri, routes } = routing(subscription);
     const remaining = Math.max(0, Math.ceil((subscription.expiresAt - Date.now()) / 1000));
@@ -99,7 +140,7 @@ export class Notifier {
       `From: ${subscription.localIdentity};tag=${subscription.localTag}`,
       `To: ${subscription.remoteIdentity}`,
       `Call-ID: ${subscription.callId}`,
-      `CSeq: ${++subscription.localCseq} NOTIFY`,
+      `CSeq: ${subscription.localCseq} NOTIFY`,
       `Contact: <${subscription.localContact}>`,
       subscription.eventId === undefined ? 'Event: presence' : `Event: presence;id=${subscription.eventId}`,
       `Subscription-State: ${state}`,
@@ -134,4 +175,10 @@ function fallbackTarget(subscription: Subscription): Target | undefined {
   const uri = uriText === undefined ? undefined : parseUri(uriText);
   if (!uri) return undefined;
   return { host: uri.host.replace(/^\[|\]$/g, ''), port: uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060) };
+}
+
+/** RFC 3261 §20.33: "Retry-After: 120 (comment);duration=…" — the seconds, or undefined. */
+function parseRetryAfter(value: string | undefined): number | undefined {
+  const match = value === undefined ? null : /^\s*(\d+)/.exec(value);
+  return match ? Number(match[1]) : undefined;
 }

@@ -8,7 +8,8 @@ import { parseUri } from '../sip/uri.js';
 import type { Logger } from '../util/log.js';
 import { newTag } from '../util/random.js';
 import { PIDF } from './notifier.js';
-import { dialogId, type Subscription } from './subscription.js';
+import { createSubscription, dialogId, type Subscription } from './subscription.js';
+import { CSEQ_BLOCK } from './subscription-journal.js';
 import type { SubscriptionManager } from './subscription-manager.js';
 
 export interface ExpiryPolicy { min: number; max: number; default: number }
@@ -89,8 +90,7 @@ export class SubscribeHandler {
     const localTag = newTag();
     const callId = request.get('call-id')!;
     const host = advertisedHost(flow, requestUri.host);
-    const subscription: Subscription = {
-      id: dialogId(callId, localTag, from.params['tag']!),
+    const subscription = createSubscription({
       callId,
       localTag,
       remoteTag: from.params['tag']!,
@@ -100,6 +100,7 @@ export class SubscribeHandler {
       remoteTarget: contact,
       routeSet: request.getAll('record-route'),
       localCseq: 0,
+      cseqCeiling: CSEQ_BLOCK,
       remoteCseq: parseCSeq(request.get('cseq')!)!.seq,
       eventId,
       flow: { ...flow },
@@ -108,14 +109,10 @@ export class SubscribeHandler {
       userAgent: request.get('user-agent') ?? '',
       presentity: `sip:${requestUri.user}@${requestUri.host}`,
       digium: isDigiumUserAgent(request.get('user-agent')),
+      format: 'pidf',
       resource: { exten, context: this.context, hint },
       expiresAt: Date.now() + granted * 1000,
-      dueAt: 0,
-      generation: 0,
-      inFlight: undefined,
-      pending: false,
-      terminated: undefined,
-    };
+    });
     respond(200, 'OK', { toTag: localTag, headers: this.okHeaders(subscription, granted) });
     if (granted === 0) {
       // RFC 6665 §4.4.3: Expires 0 on a new SUBSCRIBE is a fetch: one NOTIFY with the state, and no subscription.

@@ -1,8 +1,9 @@
-import type { Dialplan } from '../presence/hints.js';
+import type { Dialplan, Hint } from '../presence/hints.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import type { Logger } from '../util/log.js';
 import { TimerQueue } from '../util/timer-queue.js';
 import type { Notifier } from './notifier.js';
+import type { PersistedSubscription, SubscriptionJournal } from './subscription-journal.js';
 import { resourceKey, type Subscription } from './subscription.js';
 
 /**
@@ -17,7 +18,7 @@ export class SubscriptionManager {
   private readonly expiry: TimerQueue<Subscription>;
   private notifier: Notifier | undefined;
 
-  constructor(private readonly log: Logger) {
+  constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger) {
     this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'));
   }
 
@@ -58,6 +59,7 @@ export class SubscriptionManager {
   /** Adds a new subscription and sends its first NOTIFY (RFC 6665 §4.2.1.2: immediately after the 200). */
   add(subscription: Subscription): void {
     this.byDialog.set(subscription.id, subscription);
+    this.journal.saved(subscription);
     this.index(subscription);
     this.expiry.schedule(subscription, subscription.expiresAt);
     this.notifier!.notify(subscription);
@@ -67,6 +69,7 @@ export class SubscriptionManager {
   refresh(subscription: Subscription, expiresAt: number): void {
     subscription.expiresAt = expiresAt;
     this.expiry.schedule(subscription, expiresAt);
+    this.journal.saved(subscription);
     this.notifier!.notify(subscription);
   }
 
@@ -104,9 +107,33 @@ export class SubscriptionManager {
     }
   }
 
-  /** Graceful shutdown: stop timers; subscriptions are not terminated. */
-  stop(): void {
+  /**
+   * After a restart: every persisted, unexpired subscription comes back with its dialog and a CSeq above any sent
+   * before, and its watcher gets a NOTIFY with the current state. One whose resource is gone ends with noresource.
+   */
+  async restore(dialplan: Dialplan, create: (persisted: PersistedSubscription, hint: Hint | undefined) => Subscription): Promise<number> {
+    const now = Date.now();
+    let restored = 0;
+    for (const persisted of await this.journal.load(now)) {
+      if (persisted.expiresAt <= now) continue;
+      const hint = dialplan.resolve(persisted.exten, persisted.context);
+      const subscription = create(persisted, hint);
+      if (!hint) {
+        this.terminate(subscription, 'noresource');
+        this.journal.removed(subscription);
+        continue;
+      }
+      this.add(subscription);
+      restored++;
+    }
+    return restored;
+  }
+
+  /** Graceful shutdown: stop timers and write what is pending; subscriptions are not terminated. */
+  async stop(): Promise<void> {
     this.expiry.stop();
+    this.notifier?.stop();
+    await this.journal.flush();
   }
 
   private providerChanged(provider: string): void {
@@ -119,6 +146,7 @@ export class SubscriptionManager {
   private remove(subscription: Subscription): void {
     if (this.byDialog.get(subscription.id) !== subscription) return;
     this.byDialog.delete(subscription.id);
+    this.journal.removed(subscription);
     this.unindex(subscription);
     this.expiry.cancel(subscription);
   }

@@ -26,6 +26,8 @@ export interface Subscription extends Scheduled {
   remoteTarget: string;
   routeSet: string[];
   localCseq: number;
+  /** Every CSeq sent is below this persisted ceiling (see SubscriptionJournal). */
+  cseqCeiling: number;
   remoteCseq: number;
   /** RFC 6665 §8.2.1: the Event header's id parameter, echoed in every NOTIFY. */
   readonly eventId: string | undefined;
@@ -37,13 +39,26 @@ export interface Subscription extends Scheduled {
   readonly userAgent: string;
   readonly presentity: string;
   readonly digium: boolean;
+  /** The body format negotiated from the SUBSCRIBE's Accept. */
+  readonly format: string;
   resource: Resource;
   expiresAt: number;
   /** Delivery: at most one NOTIFY in flight; later changes only set `pending` (RFC 6665 §4.2.2 allows coalescing). */
   inFlight: NonInviteClientTransaction | undefined;
   pending: boolean;
+  /** A delayed send (rate limit or retry back-off) is scheduled on this timer. */
+  readonly deliveryTimer: DeliveryTimer;
+  /** When the last NOTIFY left, for the per-watcher rate limit. */
+  lastSentAt: number;
+  /** Consecutive NOTIFYs that failed with a transient error; reset by a 2xx. */
+  failures: number;
   /** Set once the subscription is ending: the reason goes into the final NOTIFY. */
   terminated: string | undefined;
+}
+
+export interface DeliveryTimer extends Scheduled {
+  readonly subscription: Subscription;
+  armed: boolean;
 }
 
 export function dialogId(callId: string, localTag: string, remoteTag: string): string {
@@ -52,4 +67,26 @@ export function dialogId(callId: string, localTag: string, remoteTag: string): s
 
 export function resourceKey(exten: string, context: string): string {
   return `${exten}@${context}`;
+}
+
+/** The fields a subscription is created or restored from; delivery state starts empty. */
+export type SubscriptionInit = Omit<
+  Subscription,
+  'id' | 'dueAt' | 'generation' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'terminated'
+>;
+
+export function createSubscription(init: SubscriptionInit): Subscription {
+  const subscription: Subscription = Object.assign(init, {
+    id: dialogId(init.callId, init.localTag, init.remoteTag),
+    dueAt: 0,
+    generation: 0,
+    inFlight: undefined,
+    pending: false,
+    deliveryTimer: undefined as unknown as DeliveryTimer,
+    lastSentAt: 0,
+    failures: 0,
+    terminated: undefined,
+  });
+  (subscription as { deliveryTimer: DeliveryTimer }).deliveryTimer = { subscription, dueAt: 0, generation: 0, armed: false };
+  return subscription;
 }

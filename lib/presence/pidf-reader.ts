@@ -1,0 +1,298 @@
+/**
+ * Reads PIDF documents (RFC 3863) with the RFC 4479 data model and RFC 4480 RPID — the bodies phones PUBLISH —
+ * and maps them onto our presence states. The mapping tables are in docs/PUBLISH.md.
+ */
+import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
+import { parseStateName, PresenceError, stripControlCharacters, type PresenceState, type PresenceStateName } from './state.js';
+
+/** Larger bodies are refused before parsing; real PUBLISH bodies are well under 4 KiB. */
+export const MAX_PIDF_BYTES = 65_536;
+
+const PIDF_NAMESPACE = 'urn:ietf:params:xml:ns:pidf';
+const DATA_MODEL_NAMESPACE = 'urn:ietf:params:xml:ns:pidf:data-model';
+const RPID_NAMESPACE = 'urn:ietf:params:xml:ns:pidf:rpid';
+
+export interface ParsedDigiumPresence { type: string; subtype: string; message: string }
+
+export interface ParsedTuple {
+  id: string;
+  basic?: string;
+  contact?: string;
+  /** The tuple's first <note>. */
+  note?: string;
+  /** Asterisk's private `<digium_presence>` in the tuple's <status>. */
+  digium?: ParsedDigiumPresence;
+}
+
+/** An RFC 4479 <dm:person>. */
+export interface ParsedPerson {
+  id: string;
+  /** Local names of the RFC 4480 <rpid:activities> children, in document order ('away', 'on-the-phone', …). */
+  activities: string[];
+  note?: string;
+}
+
+export interface ParsedPidf {
+  entity: string;
+  /** The first <note> directly in <presence>. */
+  note?: string;
+  tuples: ParsedTuple[];
+  /** Present only when the document has <dm:person> elements. */
+  persons?: ParsedPerson[];
+}
+
+const PREDEFINED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const ENTITY_REFERENCE = /&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(amp|lt|gt|quot|apos));/g;
+
+function isXmlChar(codePoint: number): boolean {
+  // XML 1.0 section 2.2, production [2] Char.
+  return codePoint === 0x9 || codePoint === 0xa || codePoint === 0xd ||
+    (codePoint >= 0x20 && codePoint <= 0xd7ff) || (codePoint >= 0xe000 && codePoint <= 0xfffd) ||
+    (codePoint >= 0x10000 && codePoint <= 0x10ffff);
+}
+
+/**
+ * XML 1.0 sections 4.1 and 4.6: character references and the five predefined entities, nothing else
+ * (documents with a DOCTYPE are refused, so no other entity can be declared).
+ */
+const xmlEntityDecoder: EntityDecoderOptions = {
+  setExternalEntities: () => undefined,
+  addInputEntities: () => undefined,
+  reset: () => undefined,
+  setXmlVersion: () => undefined,
+  decode: (text) => text.includes('&') ? text.replace(ENTITY_REFERENCE, (reference, hex?: string, decimal?: string, name?: string) => {
+    if (name !== undefined) return PREDEFINED_ENTITIES[name]!;
+    const codePoint = hex !== undefined ? parseInt(hex, 16) : Number(decimal);
+    if (!isXmlChar(codePoint)) throw new PresenceError(`Malformed PIDF: invalid character reference '${reference}'`);
+    return String.fromCodePoint(codePoint);
+  }) : text,
+};
+
+// preserveOrder keeps document order ("the first <basic>") and the prefixes, which are resolved against the
+// xmlns declarations below; text is not trimmed by the parser so CDATA sections join their neighbours intact.
+const orderedParser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  entityDecoder: xmlEntityDecoder,
+});
+
+/** The parser's node: `{ [qualified name]: children, ':@'?: attributes }` or `{ '#text': text }`. */
+type OrderedNode = Record<string, unknown>;
+
+/** An element with its namespace resolved (XML Namespaces 1.0 §6). Unprefixed names without a default namespace
+ *  and undeclared prefixes have no namespace (''). */
+interface XmlElement {
+  namespace: string;
+  local: string;
+  attributes: Record<string, unknown>;
+  children: OrderedNode[];
+  scope: ReadonlyMap<string, string>;
+}
+
+const EMPTY_SCOPE: ReadonlyMap<string, string> = new Map();
+
+function nodeName(node: OrderedNode): string | undefined {
+  for (const key in node) if (key !== ':@') return key;
+  return undefined;
+}
+
+/** The element children of `children`, in document order (text, comments and processing instructions skipped). */
+function elementsOf(children: OrderedNode[], parentScope: ReadonlyMap<string, string>): XmlElement[] {
+  const elements: XmlElement[] = [];
+  for (const node of children) {
+    const name = nodeName(node);
+    const content = name === undefined ? undefined : node[name];
+    if (name === undefined || name.startsWith('#') || name.startsWith('?') || !Array.isArray(content)) continue;
+    const attributes = (node[':@'] ?? {}) as Record<string, unknown>;
+    const scope = declaredScope(attributes, parentScope);
+    const colon = name.indexOf(':');
+    const prefix = colon === -1 ? '' : name.slice(0, colon);
+    elements.push({
+      namespace: scope.get(prefix) ?? '',
+      local: colon === -1 ? name : name.slice(colon + 1),
+      attributes,
+      children: content as OrderedNode[],
+      scope,
+    });
+  }
+  return elements;
+}
+
+/** The parent's scope plus this element's `xmlns` / `xmlns:p` declarations (a new map only when there are any). */
+function declaredScope(attributes: Record<string, unknown>, parent: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  let scope: Map<string, string> | undefined;
+  for (const name in attributes) {
+    if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
+    const value = attributes[name];
+    if (typeof value !== 'string') continue;
+    scope ??= new Map(parent);
+    scope.set(name === 'xmlns' ? '' : name.slice(6), value.trim());
+  }
+  return scope ?? parent;
+}
+
+function attribute(element: XmlElement, name: string): string | undefined {
+  const value = element.attributes[name];
+  return typeof value === 'string' ? value.trim() : undefined;
+}
+
+/** The element's own text: its text and CDATA children joined, line breaks with their indentation folded into one
+ *  space, and trimmed (status texts are one line). */
+function textOf(element: XmlElement): string {
+  let text = '';
+  for (const node of element.children) {
+    const value = node['#text'];
+    if (typeof value === 'string') text += value;
+  }
+  return text.replace(/[ \t]*[\r\n][ \t\r\n]*/g, ' ').trim();
+}
+
+/** PIDF elements are accepted in the PIDF namespace and, for sloppy publishers, in no namespace. */
+function isPidf(element: XmlElement, local: string): boolean {
+  return element.local === local && (element.namespace === PIDF_NAMESPACE || element.namespace === '');
+}
+
+function firstText(elements: XmlElement[], matches: (element: XmlElement) => boolean): string | undefined {
+  const found = elements.find(matches);
+  return found === undefined ? undefined : textOf(found);
+}
+
+function readTuple(tuple: XmlElement): ParsedTuple {
+  const children = elementsOf(tuple.children, tuple.scope);
+  const status = children.find((child) => isPidf(child, 'status'));
+  const statusChildren = status === undefined ? [] : elementsOf(status.children, status.scope);
+  const basic = firstText(statusChildren, (child) => isPidf(child, 'basic'));
+  const contact = firstText(children, (child) => isPidf(child, 'contact'));
+  const note = firstText(children, (child) => isPidf(child, 'note'));
+  // Asterisk writes digium_presence in the document's default namespace; it has none of its own.
+  const digium = statusChildren.find((child) => child.local === 'digium_presence');
+  return {
+    id: attribute(tuple, 'id') ?? '',
+    ...(basic !== undefined ? { basic } : {}),
+    ...(contact !== undefined ? { contact } : {}),
+    ...(note !== undefined ? { note } : {}),
+    ...(digium !== undefined ? {
+      digium: { type: attribute(digium, 'type') ?? '', subtype: attribute(digium, 'subtype') ?? '', message: textOf(digium) },
+    } : {}),
+  };
+}
+
+/** RFC 4479 §6.1 person with RFC 4480 §3.2 activities; the person <note> is dm:note (PIDF's note is tolerated). */
+function readPerson(person: XmlElement): ParsedPerson {
+  const children = elementsOf(person.children, person.scope);
+  const activities: string[] = [];
+  for (const child of children) {
+    if (child.namespace !== RPID_NAMESPACE || child.local !== 'activities') continue;
+    for (const activity of elementsOf(child.children, child.scope)) {
+      // <rpid:note> describes the activities, it is not one; elements of other namespaces are extensions.
+      if (activity.namespace === RPID_NAMESPACE && activity.local !== 'note') activities.push(activity.local);
+    }
+  }
+  const note = firstText(children, (child) => child.local === 'note' && (child.namespace === DATA_MODEL_NAMESPACE || isPidf(child, 'note')));
+  return { id: attribute(person, 'id') ?? '', activities, ...(note !== undefined ? { note } : {}) };
+}
+
+function parseOrdered(xml: string): OrderedNode[] {
+  try {
+    return orderedParser.parse(xml) as OrderedNode[];
+  } catch (error) {
+    if (error instanceof PresenceError) throw error;
+    // Reserved names (__proto__, constructor), nesting deeper than the parser allows.
+    throw new PresenceError(`Malformed PIDF: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Parses a PIDF document: namespaces resolved whatever the prefixes, unknown elements ignored, texts trimmed.
+ * Throws PresenceError ("Malformed PIDF…") for anything that is not a well-formed PIDF document of at most
+ * MAX_PIDF_BYTES, and for any DOCTYPE (no entity expansion, no external references).
+ */
+export function parsePidf(xml: string): ParsedPidf {
+  if (Buffer.byteLength(xml) > MAX_PIDF_BYTES) {
+    throw new PresenceError(`Malformed PIDF: larger than ${MAX_PIDF_BYTES} bytes`);
+  }
+  if (/<!DOCTYPE/i.test(xml)) {
+    throw new PresenceError('Malformed PIDF: DOCTYPE is not allowed');
+  }
+  const validation = XMLValidator.validate(xml);
+  if (validation !== true) {
+    throw new PresenceError(`Malformed PIDF (line ${validation.err.line}): ${validation.err.msg}`);
+  }
+  const root = elementsOf(parseOrdered(xml), EMPTY_SCOPE)[0];
+  const entity = root !== undefined && isPidf(root, 'presence') ? attribute(root, 'entity') : undefined;
+  if (root === undefined || entity === undefined) {
+    throw new PresenceError('Malformed PIDF: no <presence> element with an entity attribute');
+  }
+  const children = elementsOf(root.children, root.scope);
+  const note = firstText(children, (child) => isPidf(child, 'note'));
+  const persons = children
+    .filter((child) => child.namespace === DATA_MODEL_NAMESPACE && child.local === 'person')
+    .map(readPerson);
+  return {
+    entity,
+    ...(note !== undefined ? { note } : {}),
+    tuples: children.filter((child) => isPidf(child, 'tuple')).map(readTuple),
+    ...(persons.length > 0 ? { persons } : {}),
+  };
+}
+
+/**
+ * RFC 4480 §3.2 activities → our states. Activities not listed (unknown, other, extensions) say nothing.
+ * With several activities the most restrictive state wins: ACTIVITY_PRECEDENCE.
+ */
+const ACTIVITY_STATES: Readonly<Record<string, PresenceStateName>> = {
+  busy: 'dnd', 'on-the-phone': 'dnd', meeting: 'dnd', appointment: 'dnd', presentation: 'dnd', performance: 'dnd',
+  worship: 'dnd', steering: 'dnd',
+  vacation: 'xa', holiday: 'xa', travel: 'xa', sleeping: 'xa', 'permanent-absence': 'xa',
+  away: 'away', breakfast: 'away', dinner: 'away', meal: 'away', shopping: 'away', 'in-transit': 'away',
+  playing: 'away', spectator: 'away', tv: 'away', 'looking-for-work': 'away',
+  working: 'available',
+};
+
+const ACTIVITY_PRECEDENCE: readonly PresenceStateName[] = ['dnd', 'xa', 'away', 'available'];
+
+/** The activity that names its state plainly adds no subtype; any other one is kept as the subtype ("meeting"). */
+const PLAIN_ACTIVITIES: ReadonlySet<string> = new Set(['busy', 'away']);
+
+function stateFromActivities(activities: string[]): { state: PresenceStateName; subtype: string } | undefined {
+  let best: { state: PresenceStateName; activity: string } | undefined;
+  for (const activity of activities) {
+    const state = ACTIVITY_STATES[activity];
+    if (state === undefined) continue;
+    if (best === undefined || ACTIVITY_PRECEDENCE.indexOf(state) < ACTIVITY_PRECEDENCE.indexOf(best.state)) best = { state, activity };
+  }
+  return best && { state: best.state, subtype: PLAIN_ACTIVITIES.has(best.activity) ? '' : best.activity };
+}
+
+/**
+ * What a published document says, as one of our states (docs/PUBLISH.md):
+ * 1. the first `<digium_presence>` with a known type: type, subtype and its text as the message;
+ * 2. else the RPID activities of the persons (ACTIVITY_STATES, most restrictive first), the subtype naming the activity;
+ * 3. else the first `<basic>`: open → available, closed → unavailable.
+ * For 2 and 3 the message is the first note: a person's, else the document's, else a tuple's.
+ * Undefined when the document carries none of the three.
+ */
+export function publishedState(document: ParsedPidf): PresenceState | undefined {
+  for (const tuple of document.tuples) {
+    const state = tuple.digium && parseStateName(tuple.digium.type);
+    if (tuple.digium && state !== undefined) {
+      return clean({ state, subtype: tuple.digium.subtype, message: tuple.digium.message });
+    }
+  }
+  const message = document.persons?.find((person) => person.note !== undefined)?.note ??
+    document.note ?? document.tuples.find((tuple) => tuple.note !== undefined)?.note ?? '';
+  const fromActivities = stateFromActivities(document.persons?.flatMap((person) => person.activities) ?? []);
+  if (fromActivities) return clean({ ...fromActivities, message });
+  const basic = document.tuples.find((tuple) => tuple.basic !== undefined)?.basic?.toLowerCase();
+  if (basic === 'open') return clean({ state: 'available', subtype: '', message });
+  if (basic === 'closed') return clean({ state: 'unavailable', subtype: '', message });
+  return undefined;
+}
+
+function clean({ state, subtype, message }: PresenceState): PresenceState {
+  return Object.freeze({ state, subtype: stripControlCharacters(subtype), message: stripControlCharacters(message) });
+}

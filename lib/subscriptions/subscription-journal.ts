@@ -1,0 +1,150 @@
+import type { Store, SubscriptionRecord } from '../store/store.js';
+import type { Logger } from '../util/log.js';
+import type { Hint } from '../presence/hints.js';
+import { createSubscription, type Subscription } from './subscription.js';
+
+/**
+ * How many NOTIFY CSeqs are reserved at a time. The store holds a ceiling above every CSeq ever sent; a restored
+ * subscription continues from the ceiling, so a restart never reuses a CSeq (phones reject NOTIFYs whose CSeq does
+ * not rise). The ceiling moves up half a block ahead of use, leaving ample time for the batched write.
+ */
+export const CSEQ_BLOCK = 100;
+
+/** What is persisted of a subscription: the dialog, where to reach the watcher, and what it watches. */
+export interface PersistedSubscription {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  localIdentity: string;
+  remoteIdentity: string;
+  watcher: string;
+  remoteTarget: string;
+  routeSet: string[];
+  cseqCeiling: number;
+  remoteCseq: number;
+  eventId: string | undefined;
+  protocol: 'UDP' | 'TCP';
+  remoteHost: string;
+  remotePort: number;
+  localContact: string;
+  sentBy: string;
+  userAgent: string;
+  presentity: string;
+  digium: boolean;
+  format: string;
+  exten: string;
+  context: string;
+  expiresAt: number;
+}
+
+/**
+ * Write-behind persistence of subscriptions: changes are collected and written in one store transaction per flush
+ * interval, so the SUBSCRIBE and NOTIFY paths never wait for the disk. A crash can lose at most the last interval's
+ * new subscriptions (their watchers get 481 on refresh and subscribe again); it can never make a CSeq go back.
+ */
+export class SubscriptionJournal {
+  private readonly upserts = new Map<string, Subscription>();
+  private readonly deletes = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly store: Store, private readonly log: Logger, private readonly flushMs = 50) {}
+
+  saved(subscription: Subscription): void {
+    this.deletes.delete(subscription.id);
+    this.upserts.set(subscription.id, subscription);
+    this.schedule();
+  }
+
+  removed(subscription: Subscription): void {
+    this.upserts.delete(subscription.id);
+    this.deletes.add(subscription.id);
+    this.schedule();
+  }
+
+  /** Raises the CSeq ceiling when the next CSeq comes within half a block of it. */
+  reserveCseq(subscription: Subscription): void {
+    if (subscription.localCseq + CSEQ_BLOCK / 2 < subscription.cseqCeiling) return;
+    subscription.cseqCeiling = subscription.localCseq + CSEQ_BLOCK;
+    if (!subscription.terminated) this.saved(subscription);
+  }
+
+  /** Writes everything pending now (also used at shutdown). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.upserts.size === 0 && this.deletes.size === 0) return this.writing;
+    const upserts: SubscriptionRecord[] = [...this.upserts.values()].map(toRecord);
+    const deletes = [...this.deletes];
+    this.upserts.clear();
+    this.deletes.clear();
+    // Writes are chained so that an older batch can never land after a newer one.
+    this.writing = this.writing
+      .then(() => this.store.writeSubscriptions(upserts, deletes))
+      .catch((error: Error) => this.log.error(`store: writing ${upserts.length + deletes.length} subscription change(s) failed: ${error.message}`));
+    return this.writing;
+  }
+
+  async load(now: number): Promise<PersistedSubscription[]> {
+    const purged = await this.store.purgeExpiredSubscriptions(now);
+    if (purged > 0) this.log.info(`store: dropped ${purged} subscription(s) that expired while stopped`);
+    const restored: PersistedSubscription[] = [];
+    for (const record of await this.store.loadSubscriptions()) {
+      try {
+        restored.push(JSON.parse(record.data) as PersistedSubscription);
+      } catch {
+        this.log.warn(`store: ignoring unreadable subscription record ${JSON.stringify(record.id)}`);
+      }
+    }
+    return restored;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => void this.flush(), this.flushMs);
+  }
+}
+
+function toRecord(subscription: Subscription): SubscriptionRecord {
+  const data: PersistedSubscription = {
+    callId: subscription.callId,
+    localTag: subscription.localTag,
+    remoteTag: subscription.remoteTag,
+    localIdentity: subscription.localIdentity,
+    remoteIdentity: subscription.remoteIdentity,
+    watcher: subscription.watcher,
+    remoteTarget: subscription.remoteTarget,
+    routeSet: subscription.routeSet,
+    cseqCeiling: subscription.cseqCeiling,
+    remoteCseq: subscription.remoteCseq,
+    eventId: subscription.eventId,
+    protocol: subscription.flow.protocol,
+    remoteHost: subscription.flow.remoteHost,
+    remotePort: subscription.flow.remotePort,
+    localContact: subscription.localContact,
+    sentBy: subscription.sentBy,
+    userAgent: subscription.userAgent,
+    presentity: subscription.presentity,
+    digium: subscription.digium,
+    format: subscription.format,
+    exten: subscription.resource.exten,
+    context: subscription.resource.context,
+    expiresAt: subscription.expiresAt,
+  };
+  return { id: subscription.id, expiresAt: subscription.expiresAt, data: JSON.stringify(data) };
+}
+
+/** Rebuilds a subscription from its record; CSeqs continue above the persisted ceiling. */
+export function restoreSubscription(persisted: PersistedSubscription, hint: Hint | undefined): Subscription {
+  const { protocol, remoteHost, remotePort, exten, context, cseqCeiling, ...dialog } = persisted;
+  // A resource removed while we were down still needs a hint to describe it in the final NOTIFY.
+  const resolved: Hint = hint ?? { exten, context, devices: [], text: '', file: '', line: 0 };
+  return createSubscription({
+    ...dialog,
+    localCseq: cseqCeiling,
+    cseqCeiling,
+    // The TCP connection did not survive the restart: the first NOTIFY connects to the watcher's Contact.
+    flow: { protocol, remoteHost, remotePort, localHost: '', localPort: 0 },
+    resource: { exten, context, hint: resolved },
+  });
+}
