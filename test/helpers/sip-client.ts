@@ -67,7 +67,6 @@ interface Waiter {
 export abstract class SipClient {
   abstract readonly transport: Transport;
   abstract readonly localPort: number;
-  readonly localAddress = HOST;
   /** Answer every incoming NOTIFY with 200 OK (RFC 6665 §4.1.3). */
   autoAnswerNotify = true;
   /** Every parsed message, in arrival order, for diagnostics. */
@@ -376,19 +375,6 @@ export class TcpSipClient extends SipClient {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  /** Resolves when the server has closed the connection; rejects after `timeoutMs`. */
-  async waitClosed(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`TCP connection still open after ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.closedPromise, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Resolves once at least `count` keep-alive pongs have arrived. */

@@ -149,7 +149,7 @@ function parseWithMalformedEchoes(raw: string): IncomingRequestMessage | Incomin
 }
 
 /** Splits a header value at commas that are not inside quotes or angle brackets. */
-export function splitHeaderList(value: string): string[] {
+function splitHeaderList(value: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;
@@ -166,18 +166,6 @@ export function splitHeaderList(value: string): string[] {
   }
   parts.push(value.slice(start).trim());
   return parts.filter((part) => part.length > 0);
-}
-
-/** `name=value` parameters after the first `;` of a header value (keys lower-cased, flags map to ''). */
-export function headerParams(value: string): Map<string, string> {
-  const params = new Map<string, string>();
-  const afterAddress = value.includes('>') ? value.slice(value.lastIndexOf('>') + 1) : value;
-  for (const part of afterAddress.split(';').slice(1)) {
-    const eq = part.indexOf('=');
-    const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    params.set(key, eq < 0 ? '' : part.slice(eq + 1).trim());
-  }
-  return params;
 }
 
 /** A URI in sip.js's normal form (default parts dropped, case normalised), for comparing URIs. */
