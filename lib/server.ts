@@ -1,8 +1,11 @@
 import fs from 'node:fs';
+import { loadAmiConfig, type AmiConfig } from './control/ami/ami-config.js';
+import { AmiServer } from './control/ami/ami-server.js';
 import { PresenceCommands } from './control/commands.js';
 import { ControlServer } from './control/control-server.js';
 import { Dialplan } from './presence/hints.js';
 import { PresenceService } from './presence/presence-service.js';
+import { PublishHandler } from './presence/publish-handler.js';
 import type { TimerSettings } from './sip/client-transaction.js';
 import { MethodRouter } from './sip/router.js';
 import { SipStack } from './sip/stack.js';
@@ -11,7 +14,9 @@ import { formatHostPort, type Transport } from './sip/transport.js';
 import { UdpTransport } from './sip/udp-transport.js';
 import { openStore, type Store, type StoreKind } from './store/store.js';
 import { Notifier } from './subscriptions/notifier.js';
-import { ACCEPTED_TYPES, EVENT_PACKAGE, SubscribeHandler, type ExpiryPolicy } from './subscriptions/subscribe-handler.js';
+import { EVENT_PACKAGE, SubscribeHandler, type ExpiryPolicy } from './subscriptions/subscribe-handler.js';
+import { ACCEPTED_BODY_TYPES } from './presence/bodies.js';
+import type { DigiumMode } from './presence/pidf.js';
 import { SubscriptionManager } from './subscriptions/subscription-manager.js';
 import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
 import type { DeliveryPolicy } from './subscriptions/delivery-policy.js';
@@ -27,7 +32,11 @@ export interface ServerConfig {
   timers: TimerSettings;
   tcpIdleTimeoutMs: number;
   delivery: DeliveryPolicy;
+  /** Whether NOTIFYs carry the digium_presence tuple: by User-Agent (auto), always, or never. */
+  digiumTuple: DigiumMode;
   store: StoreKind;
+  /** The AMI listener and its manager.conf-style users file; no AMI when absent. */
+  ami?: { host: string; port: number; configFile: string };
 }
 
 /** The composition root: builds every module, wires them, and owns start, reload and stop. */
@@ -37,7 +46,10 @@ export class PresenceServer {
   private control: ControlServer | undefined;
   private manager: SubscriptionManager | undefined;
   private subscribeHandler: SubscribeHandler | undefined;
+  private presence: PresenceService | undefined;
+  private publishHandler: PublishHandler | undefined;
   private dialplan: Dialplan;
+  private ami: AmiServer | undefined;
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
     this.dialplan = this.loadDialplan();
@@ -45,9 +57,12 @@ export class PresenceServer {
 
   async start(): Promise<void> {
     const { config, log } = this;
+    // Read before anything listens, so that an unreadable users file stops the start.
+    const amiConfig = config.ami && this.loadAmiConfig(config.ami.configFile);
     fs.mkdirSync(config.dataDir, { recursive: true });
     this.store = await openStore(config.store, config.dataDir);
-    const presence = new PresenceService(this.store);
+    const presence = new PresenceService(this.store, log);
+    this.presence = presence;
     await presence.load();
 
     const journal = new SubscriptionJournal(this.store, log);
@@ -63,28 +78,38 @@ export class PresenceServer {
     this.stack = stack;
     const notifier = new Notifier(stack, presence, journal, config.delivery, log, (subscription) => manager.drop(subscription));
     manager.attach(notifier, presence);
-    this.subscribeHandler = new SubscribeHandler(manager, this.dialplan, config.context, config.expiry, log);
+    this.subscribeHandler = new SubscribeHandler(manager, this.dialplan, config.context, config.expiry, config.digiumTuple, log);
+    this.publishHandler = new PublishHandler(presence.publications, this.dialplan, config.context, config.expiry, log);
 
-    const router = new MethodRouter({ accept: ACCEPTED_TYPES, allowEvents: [EVENT_PACKAGE] }).on('SUBSCRIBE', this.subscribeHandler.handle);
+    const router = new MethodRouter({ accept: [...ACCEPTED_BODY_TYPES], allowEvents: [EVENT_PACKAGE] }).on('SUBSCRIBE', this.subscribeHandler.handle)
+      .on('PUBLISH', this.publishHandler.handle);
     await stack.start(router.handle);
     const restored = await manager.restore(this.dialplan, restoreSubscription);
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
-    this.control = new ControlServer(config.dataDir, new PresenceCommands(presence, manager, () => this.dialplan), log);
+    const commands = new PresenceCommands(presence, manager, () => this.dialplan);
+    this.control = new ControlServer(config.dataDir, commands, log);
     await this.control.listen();
+    if (config.ami && amiConfig) {
+      const services = { commands, presence, dialplan: () => this.dialplan, defaultContext: config.context, log };
+      this.ami = new AmiServer(config.ami, amiConfig, services);
+      await this.ami.listen();
+    }
   }
 
-  /** "udp:127.0.0.1:5060 tcp:127.0.0.1:5060" — what the startup line shows. */
+  /** "udp:127.0.0.1:5060 tcp:127.0.0.1:5060 ami:127.0.0.1:5038" — what the startup line shows. */
   describeListening(): string {
-    return (this.stack?.listening() ?? []).map((t) => `${t.protocol.toLowerCase()}:${formatHostPort(t.address.host, t.address.port)}`).join(' ');
+    const sip = (this.stack?.listening() ?? []).map((t) => `${t.protocol.toLowerCase()}:${formatHostPort(t.address.host, t.address.port)}`);
+    return [...sip, ...(this.ami ? [`ami:${this.ami.describeAddress()}`] : [])].join(' ');
   }
 
   get hintCount(): number {
     return this.dialplan.hints.length;
   }
 
-  /** SIGHUP: re-read the dialplan; a file that cannot be read keeps the old one. */
+  /** SIGHUP: re-read the dialplan (and the AMI users); a file that cannot be read keeps the old one. */
   reload(): void {
+    this.reloadAmi();
     let next: Dialplan;
     try {
       next = this.loadDialplan();
@@ -94,16 +119,35 @@ export class PresenceServer {
     }
     this.dialplan = next;
     this.subscribeHandler?.useDialplan(next);
+    this.publishHandler?.useDialplan(next);
     this.manager?.reresolve(next);
     this.log.info(`reload: ${next.hints.length} hints from ${this.config.configFile}`);
   }
 
   /** Stops listening and closes the store. Subscriptions are left as they are, not terminated. */
   async stop(): Promise<void> {
+    await this.ami?.close();
     await this.control?.close();
     await this.manager?.stop();
     await this.stack?.stop();
+    this.presence?.stop();
     await this.store?.close();
+  }
+
+  private reloadAmi(): void {
+    if (!this.ami || !this.config.ami) return;
+    try {
+      this.ami.useConfig(this.loadAmiConfig(this.config.ami.configFile));
+      this.log.info(`reload: AMI users from ${this.config.ami.configFile}`);
+    } catch (error) {
+      this.log.error(`reload: ${(error as Error).message}; keeping the previous AMI users`);
+    }
+  }
+
+  private loadAmiConfig(file: string): AmiConfig {
+    const amiConfig = loadAmiConfig(file);
+    for (const d of amiConfig.diagnostics) this.log.warn(`${d.file}:${d.line}: ${d.message}`);
+    return amiConfig;
   }
 
   private loadDialplan(): Dialplan {

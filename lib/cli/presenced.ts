@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { PresenceServer, type ServerConfig } from '../server.js';
 import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
 import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
+import { DIGIUM_MODES, type DigiumMode } from '../presence/pidf.js';
 import { parseListenAddress } from '../sip/transport.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../util/log.js';
 
@@ -44,13 +45,17 @@ const program = new Command('presenced')
   .option('--notify-failures <n>', 'NOTIFYs failing in a row (timeout, 408, 5xx) before a subscription is dropped', positive, DEFAULT_DELIVERY.maxFailures)
   .option('--notify-rate <n>', 'at most this many NOTIFYs per second to one watcher (changes in between coalesce)', positive, DEFAULT_DELIVERY.maxRate)
   .option('--tcp-idle-timeout <s>', 'close TCP connections idle this long (unless they carry subscriptions)', seconds, 600)
+  .option('--ami <host:port>', 'Asterisk Manager Interface listen address, e.g. 127.0.0.1:5038 (off unless given)', listenAddress)
+  .option('--ami-config <file>', 'AMI users in Asterisk manager.conf format (needed with --ami)')
+  .addOption(new Option('--digium-tuple <mode>', 'add the digium_presence tuple: auto (Digium/Sangoma User-Agents), always, never').choices(DIGIUM_MODES).default('auto'))
   .addOption(new Option('--store <kind>', 'where states live').choices(['sqlite', 'memory']).default('sqlite'))
   .addOption(new Option('--log-level <level>', 'how much to log on stderr').choices(LOG_LEVELS).default('info'));
 
 program.parse();
 const options = program.opts<{
   config?: string; udp: string; tcp: string; data: string; context: string; minExpires: number; maxExpires: number;
-  defaultExpires: number; t1: number; t2: number; notifyFailures: number; notifyRate: number; tcpIdleTimeout: number; store: 'sqlite' | 'memory'; logLevel: LogLevel;
+  defaultExpires: number; t1: number; t2: number; notifyFailures: number; notifyRate: number; tcpIdleTimeout: number; store: 'sqlite' | 'memory'; logLevel: LogLevel; digiumTuple: DigiumMode;
+  ami?: string; amiConfig?: string;
 }>();
 
 const log = createLogger(options.logLevel);
@@ -77,8 +82,13 @@ const config: ServerConfig = {
   tcpIdleTimeoutMs: options.tcpIdleTimeout * 1000,
   delivery: { ...DEFAULT_DELIVERY, maxFailures: options.notifyFailures, maxRate: options.notifyRate },
   store: options.store,
+  digiumTuple: options.digiumTuple,
 };
 if (!config.udp && !config.tcp) fail('both transports are off: nothing to listen on');
+const ami = options.ami === undefined ? undefined : parseListenAddress(options.ami);
+if (ami && options.amiConfig === undefined) fail('--ami needs --ami-config FILE with the AMI users');
+if (!ami && options.amiConfig !== undefined) fail('--ami-config has no effect without --ami HOST:PORT');
+if (ami && options.amiConfig !== undefined) config.ami = { ...ami, configFile: options.amiConfig };
 
 let server: PresenceServer;
 try {

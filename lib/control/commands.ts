@@ -1,6 +1,6 @@
-import type { Dialplan } from '../presence/hints.js';
-import type { PresenceService } from '../presence/presence-service.js';
-import { customPresenceName, parsePresenceValue } from '../presence/state.js';
+import type { Dialplan, Hint } from '../presence/hints.js';
+import { CUSTOM_PRESENCE, type PresenceService } from '../presence/presence-service.js';
+import { customPresenceName, parsePresenceValue, type PresenceState } from '../presence/state.js';
 import { describeFlow } from '../sip/transport.js';
 import type { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import { resourceKey } from '../subscriptions/subscription.js';
@@ -34,14 +34,31 @@ export class PresenceCommands {
   hints(): HintRow[] {
     const watchers = this.manager.watcherCounts();
     return this.dialplan().hints.map((hint) => ({
+      ...this.describeHint(hint),
+      watchers: watchers.get(resourceKey(hint.exten, hint.context)) ?? 0,
+    }));
+  }
+
+  /** One provider's current state (AMI PresenceState, PRESENCE_STATE reads), the entity checked as `change` does. */
+  presenceOf(entity: string): PresenceState {
+    return this.presence.stateOf(CUSTOM_PRESENCE + customPresenceName(entity));
+  }
+
+  /** The hint `exten` resolves to in `context` (includes and patterns, as for a SUBSCRIBE); undefined if none. */
+  hint(exten: string, context: string): Omit<HintRow, 'watchers'> | undefined {
+    const hint = this.dialplan().resolve(exten, context);
+    return hint && this.describeHint(hint);
+  }
+
+  private describeHint(hint: Hint): Omit<HintRow, 'watchers'> {
+    return {
       exten: hint.exten,
       context: hint.context,
       hint: hint.text,
       // Device state has no source yet: every device is idle.
       deviceState: 'Idle',
       presence: this.presence.stateOf(hint.presence).state,
-      watchers: watchers.get(resourceKey(hint.exten, hint.context)) ?? 0,
-    }));
+    };
   }
 
   subscriptions(): SubscriptionRow[] {

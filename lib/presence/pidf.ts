@@ -1,6 +1,7 @@
 /**
- * RFC 3863 PIDF bodies (application/pidf+xml) for a hint. The reader is lib/presence/pidf-reader.ts.
- * Layout and the basic/note table: docs/PIDF.md.
+ * RFC 3863 PIDF bodies (application/pidf+xml) for a hint, with an RFC 4479 person carrying the RFC 4480 RPID
+ * activity of the presence state. The reader is lib/presence/pidf-reader.ts.
+ * Layout, the basic/note table and the activity table: docs/PIDF.md.
  */
 import { stripControlCharacters, type PresenceState, type PresenceStateName } from './state.js';
 
@@ -12,8 +13,21 @@ export interface PidfInput {
   /** The hint names a device (device state is always idle for now). */
   hasDevice: boolean;
   presence: PresenceState;
-  /** Add the digium_presence tuple (Digium/Sangoma user agents). */
+  /** Add the digium_presence tuple (decided by wantsDigiumTuple). */
   digium: boolean;
+}
+
+/** Who gets the digium_presence tuple: Digium/Sangoma user agents only, every watcher, or none. */
+export const DIGIUM_MODES = ['auto', 'always', 'never'] as const;
+export type DigiumMode = typeof DIGIUM_MODES[number];
+
+export function isDigiumUserAgent(userAgent: string | undefined): boolean {
+  return userAgent !== undefined && /digium|sangoma/i.test(userAgent);
+}
+
+/** PidfInput.digium for a watcher with this User-Agent. */
+export function wantsDigiumTuple(mode: DigiumMode, userAgent: string | undefined): boolean {
+  return mode === 'always' || (mode === 'auto' && isDigiumUserAgent(userAgent));
 }
 
 /** Note for a presence-only hint without a message. */
@@ -42,27 +56,59 @@ export function basicAndNote(hasDevice: boolean, presence: PresenceState): { bas
   return { basic: closed ? 'closed' : 'open', note: presence.message || PRESENCE_LABELS[presence.state] };
 }
 
+/** The RFC 4480 section 3.2 activities our states map to. */
+export type RpidActivity = 'away' | 'busy';
+
+/**
+ * Only states that say what the person is doing get an activity: RFC 4480 has none for "available" or "chat", and
+ * not_set and unavailable say nothing about an activity (the basic carries them). xa is "away for long", not the
+ * scheduled absence of <vacation/>, so it is <away/> as well; the note tells the two apart.
+ */
+export const RPID_ACTIVITIES: Readonly<Record<PresenceStateName, RpidActivity | undefined>> = {
+  not_set: undefined,
+  unavailable: undefined,
+  available: undefined,
+  chat: undefined,
+  away: 'away',
+  xa: 'away',
+  dnd: 'busy',
+};
+
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 /** Escapes the five XML specials (the same set as fast-xml-parser's XMLBuilder) after dropping control characters. */
-function xmlValue(text: string): string {
+export function xmlValue(text: string): string {
   return stripControlCharacters(text).replace(/[&<>"']/g, (special) => XML_ESCAPES[special]!);
 }
 
 /**
+ * The prefixes are the ones clients match literally: PIDF is the default namespace (pjsip looks up `tuple`,
+ * `status` and `basic` by name, baresip greps `<basic>`), RPID is `rpid:` (baresip greps `<rpid:away/>` and
+ * `<rpid:busy/>`), the data model `dm:` (what linphone and pjsip write; pjsip reads `dm:person` by suffix).
+ */
+const PRESENCE_START = '<presence xmlns="urn:ietf:params:xml:ns:pidf"' +
+  ' xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid"';
+
+/** One person per document, so a constant id (an xs:ID: RFC 4479 section 6.1 requires one). */
+const PERSON_ID = 'person';
+
+/**
  * Built from a template rather than with XMLBuilder: the one-element-per-line layout (with
- * `<status><basic>…</basic></status>` on one line) is not something XMLBuilder can print, the template is
- * about ten times faster (about 1.2 µs against 15 µs a body), and test/unit/pidf.test.ts checks the result
- * against XMLBuilder's output for every golden body.
- * Element order follows the RFC 3863 section 4.4 schema: in <presence> all <tuple>s, then <note>;
- * in <tuple> <status>, then <contact>.
+ * `<status><basic>…</basic></status>` on one line) is not something XMLBuilder can print, and the template is about
+ * ten times faster. The tests read every golden body back and validate every body against fixtures/schema.
+ * Element order follows the schemas: in <presence> the <tuple>s, then <note>, then extensions (<dm:person>,
+ * RFC 3863 section 4.4); in <tuple> <status>, then <contact>; in <dm:person> <rpid:activities>, then <dm:note>
+ * (RFC 4479 section 6.1). The extension's tuple comes first because baresip reads the first <basic>.
+ * The message is both the document <note> (pjsip's fallback, Asterisk's place) and the person's <dm:note>
+ * (linphone and pjsip read the person's note first).
  */
 export function buildPidf(input: PidfInput): string {
   const { basic, note } = basicAndNote(input.hasDevice, input.presence);
   const entity = xmlValue(input.entity);
+  const escapedNote = xmlValue(note);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${entity}">`,
+    `${PRESENCE_START} entity="${entity}">`,
     `<tuple id="${xmlValue(input.tupleId)}">`,
     `<status><basic>${basic}</basic></status>`,
     `<contact priority="1">${entity}</contact>`,
@@ -71,7 +117,12 @@ export function buildPidf(input: PidfInput): string {
   if (input.digium && input.presence.state !== 'not_set') {
     lines.push(...digiumTuple(input.presence));
   }
-  lines.push(`<note>${xmlValue(note)}</note>`, '</presence>', '');
+  lines.push(`<note>${escapedNote}</note>`, `<dm:person id="${PERSON_ID}">`);
+  const activity = RPID_ACTIVITIES[input.presence.state];
+  if (activity !== undefined) {
+    lines.push(`<rpid:activities><rpid:${activity}/></rpid:activities>`);
+  }
+  lines.push(`<dm:note>${escapedNote}</dm:note>`, '</dm:person>', '</presence>', '');
   return lines.join('\n');
 }
 
@@ -83,8 +134,4 @@ function digiumTuple({ state, subtype, message }: PresenceState): string[] {
     `<status><digium_presence type="${state}"${subtypeAttribute}>${xmlValue(message)}</digium_presence></status>`,
     '</tuple>',
   ];
-}
-
-export function isDigiumUserAgent(userAgent: string | undefined): boolean {
-  return userAgent !== undefined && /digium|sangoma/i.test(userAgent);
 }

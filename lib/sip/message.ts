@@ -1,4 +1,4 @@
-import { splitHeaderValues } from './headers.js';
+import { parseVia, splitHeaderValues, type Via } from './headers.js';
 
 /** RFC 3261 §7.3.3 compact forms (plus RFC 3515, 3892, 3265, 4028, 3841, 4474). */
 const COMPACT_FORMS: Readonly<Record<string, string>> = {
@@ -26,6 +26,8 @@ export abstract class SipMessage {
   body: string;
   /** Framing or header-section problem found while parsing (e.g. "Bad Content-Length"); checkRequest turns it into 400. */
   problem?: string;
+  /** The parsed top Via: undefined until asked, null when missing or malformed. */
+  private topViaCache: Via | null | undefined;
 
   protected constructor(headers: Map<string, string[]>, body: string) {
     this.headers = headers;
@@ -53,6 +55,26 @@ export abstract class SipMessage {
 
   has(name: string): boolean {
     return this.headers.has(headerKey(name));
+  }
+
+  /** The first Via element, parsed once: the transaction layer, the response path and validation all read it. */
+  topVia(): Via | undefined {
+    if (this.topViaCache === undefined) {
+      const first = this.headers.get('via')?.[0];
+      const element = first === undefined ? undefined : splitHeaderValues(first)[0];
+      this.topViaCache = (element === undefined ? undefined : parseVia(element)) ?? null;
+    }
+    return this.topViaCache ?? undefined;
+  }
+
+  /** Replaces the top Via element (RFC 3261 §18.2.1 stamping) in the header lines and the parsed copy. */
+  replaceTopVia(via: Via, text: string): void {
+    const lines = this.headers.get('via');
+    if (lines === undefined) return;
+    const elements = splitHeaderValues(lines[0]!);
+    elements[0] = text;
+    lines[0] = elements.join(', ');
+    this.topViaCache = via;
   }
 }
 

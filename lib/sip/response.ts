@@ -1,4 +1,4 @@
-import { formatVia, parseDigits, parseNameAddr, parseVia, splitHeaderValues } from './headers.js';
+import { formatVia, parseDigits, parseNameAddr } from './headers.js';
 import type { SipRequest } from './message.js';
 
 export interface ResponseOptions {
@@ -32,27 +32,26 @@ export function buildResponse(req: SipRequest, status: number, reason: string, o
 
 /** RFC 3261 §18.2.1 and RFC 3581 §4: records where the request really came from in its top Via. */
 export function stampReceived(req: SipRequest, sourceHost: string, sourcePort: number): void {
-  const lines = req.headers.get('via');
-  if (lines === undefined) return;
-  const elements = splitHeaderValues(lines[0]);
-  const via = elements.length === 0 ? undefined : parseVia(elements[0]);
-  if (via === undefined) return;
+  const parsed = req.topVia();
+  if (parsed === undefined) return;
   const source = sourceHost.toLowerCase();
-  if (via.params.rport === null) {
-    via.params.rport = String(sourcePort);
-    via.params.received = source;
-  } else if (bareHost(via.host) !== source) {
-    via.params.received = source;
+  const params = { ...parsed.params };
+  if (params.rport === null) {
+    params.rport = String(sourcePort);
+    params.received = source;
+  } else if (bareHost(parsed.host) !== source) {
+    params.received = source;
+  } else {
+    return;
   }
-  elements[0] = formatVia(via);
-  lines[0] = elements.join(', ');
+  const via = { ...parsed, params };
+  req.replaceTopVia(via, formatVia(via));
 }
 
 /** RFC 3261 §18.2.2 / RFC 3581 §4: where to send a response over an unreliable transport. The host is returned
  *  without IPv6 brackets, ready for a socket. Call after stampReceived. */
 export function responseDestination(req: SipRequest): { host: string; port: number } | undefined {
-  const top = req.getAll('via')[0];
-  const via = top === undefined ? undefined : parseVia(top);
+  const via = req.topVia();
   if (via === undefined) return undefined;
   const { received, rport } = via.params;
   const port = rport ? parseDigits(rport) : undefined;

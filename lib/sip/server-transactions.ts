@@ -1,5 +1,5 @@
 import type { SipRequest } from './message.js';
-import { parseVia, parseNameAddr } from './headers.js';
+import { parseNameAddr } from './headers.js';
 import type { Flow } from './transport.js';
 
 /**
@@ -55,15 +55,14 @@ export class ServerTransactions {
  * the Request-URI, To tag, From tag, Call-ID, CSeq and top Via do.
  */
 function transactionKey(req: SipRequest): string | undefined {
-  const topVia = req.getAll('via')[0];
-  const via = topVia === undefined ? undefined : parseVia(topVia);
+  const via = req.topVia();
   if (!via) return undefined;
   const branch = via.params['branch'];
   const sentBy = `${via.host}:${via.port ?? ''}`;
   if (branch && branch.startsWith('z9hG4bK')) return `${branch}|${sentBy}|${req.method}`;
   const toTag = tagOf(req.get('to'));
   const fromTag = tagOf(req.get('from'));
-  return `${req.uri}|${toTag}|${fromTag}|${req.get('call-id')}|${req.get('cseq')}|${topVia}`;
+  return `${req.uri}|${toTag}|${fromTag}|${req.get('call-id')}|${req.get('cseq')}|${req.getAll('via')[0]}`;
 }
 
 function tagOf(value: string | undefined): string {

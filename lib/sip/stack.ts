@@ -1,6 +1,5 @@
 import { parseMessage, SipParseError } from './parser.js';
 import { SipRequest, SipResponse } from './message.js';
-import { parseVia } from './headers.js';
 import { buildResponse, responseDestination, stampReceived, type ResponseOptions } from './response.js';
 import { checkRequest } from './validate.js';
 import { ServerTransactions } from './server-transactions.js';
@@ -89,8 +88,7 @@ export class SipStack {
 
   /** §17.1.3: a response matches the client transaction whose branch is in its top Via and whose method is in CSeq. */
   private receiveResponse(response: SipResponse, flow: Flow): void {
-    const topVia = response.getAll('via')[0];
-    const branch = topVia === undefined ? undefined : parseVia(topVia)?.params['branch'];
+    const branch = response.topVia()?.params['branch'];
     const transaction = branch ? this.clientTransactions.get(branch) : undefined;
     const method = response.get('cseq')?.split(/\s+/)[1];
     if (!transaction || transaction.request.method !== method) {

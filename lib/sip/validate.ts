@@ -1,4 +1,4 @@
-import { parseCSeq, parseDigits, parseNameAddr, parseVia, uriScheme } from './headers.js';
+import { parseCSeq, parseDigits, parseNameAddr, uriScheme } from './headers.js';
 import type { SipRequest } from './message.js';
 import { parseUri } from './uri.js';
 
@@ -15,9 +15,8 @@ export function checkRequest(req: SipRequest): RequestProblem | undefined {
 }
 
 function checkVia(req: SipRequest): RequestProblem | undefined {
-  const top = req.getAll('via')[0];
-  if (top === undefined) return badRequest('Missing Via header');
-  return parseVia(top) === undefined ? badRequest('Malformed Via header') : undefined;
+  if (req.topVia() !== undefined) return undefined;
+  return badRequest(req.getAll('via').length === 0 ? 'Missing Via header' : 'Malformed Via header');
 }
 
 /** The single-valued header `name`, or the problem with it. RFC 4475 §3.1.2.19: repeated copies are malformed. */

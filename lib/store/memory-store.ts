@@ -1,4 +1,4 @@
-import { StoreClosedError, type PresenceRecord, type Store, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionRecord } from './store.js';
 
 /**
  * Orders strings by Unicode code point, matching SQLite's BINARY collation on UTF-8 text.
@@ -16,11 +16,24 @@ function compareCodePoints(a: string, b: string): number {
   }
 }
 
+/** Deletes the records with expiresAt <= now; returns how many. */
+function purgeExpired(records: Map<string, { expiresAt: number }>, now: number): number {
+  let purged = 0;
+  for (const [key, record] of records) {
+    if (record.expiresAt <= now) {
+      records.delete(key);
+      purged++;
+    }
+  }
+  return purged;
+}
+
 /** Non-durable store: the default when no data directory is wanted. Records are copied in and out. */
 class MemoryStore implements Store {
   readonly kind = 'memory';
   private readonly presence = new Map<string, PresenceRecord>();
   private readonly subscriptions = new Map<string, SubscriptionRecord>();
+  private readonly publications = new Map<string, PublicationRecord>();
   private closed = false;
 
   async savePresence(record: PresenceRecord): Promise<void> {
@@ -59,20 +72,35 @@ class MemoryStore implements Store {
 
   async purgeExpiredSubscriptions(now: number): Promise<number> {
     this.assertOpen();
-    let purged = 0;
-    for (const [id, record] of this.subscriptions) {
-      if (record.expiresAt <= now) {
-        this.subscriptions.delete(id);
-        purged++;
-      }
-    }
-    return purged;
+    return purgeExpired(this.subscriptions, now);
+  }
+
+  async savePublication(record: PublicationRecord, replaces?: string): Promise<void> {
+    this.assertOpen();
+    if (replaces !== undefined) this.publications.delete(replaces);
+    this.publications.set(record.etag, { ...record });
+  }
+
+  async deletePublication(etag: string): Promise<void> {
+    this.assertOpen();
+    this.publications.delete(etag);
+  }
+
+  async loadPublications(): Promise<PublicationRecord[]> {
+    this.assertOpen();
+    return [...this.publications.values()].map((record) => ({ ...record }));
+  }
+
+  async purgeExpiredPublications(now: number): Promise<number> {
+    this.assertOpen();
+    return purgeExpired(this.publications, now);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.presence.clear();
     this.subscriptions.clear();
+    this.publications.clear();
   }
 
   private assertOpen(): void {

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PresenceStateName } from '../presence/state.js';
-import { StoreClosedError, type PresenceRecord, type Store, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionRecord } from './store.js';
 
 export const SQLITE_FILE_NAME = 'presenced.sqlite';
 
@@ -22,6 +22,17 @@ const MIGRATIONS: readonly string[] = [
      data       TEXT    NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX subscriptions_by_expiry ON subscriptions (expires_at);`,
+  `CREATE TABLE publications (
+     etag       TEXT    PRIMARY KEY NOT NULL,
+     name       TEXT    NOT NULL,
+     state      TEXT    NOT NULL,
+     subtype    TEXT    NOT NULL,
+     message    TEXT    NOT NULL,
+     source     TEXT    NOT NULL,
+     changed_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX publications_by_expiry ON publications (expires_at);`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -36,6 +47,7 @@ interface PresenceRow {
 }
 
 const PRESENCE_COLUMNS = 'name, state, subtype, message, base64, updated_at AS updatedAt';
+const PUBLICATION_COLUMNS = 'etag, name, state, subtype, message, source, changed_at AS changedAt, expires_at AS expiresAt';
 
 function toPresenceRecord(row: PresenceRow): PresenceRecord {
   return { ...row, base64: row.base64 !== 0 };
@@ -77,6 +89,11 @@ class SqliteStore implements Store {
   private readonly selectSubscriptions: Database.Statement<[], SubscriptionRecord>;
   private readonly removeExpiredSubscriptions: Database.Statement<[number]>;
   private readonly writeSubscriptionBatch: (upserts: SubscriptionRecord[], deletes: string[]) => void;
+  private readonly upsertPublication: Database.Statement<[string, string, string, string, string, string, number, number]>;
+  private readonly removePublication: Database.Statement<[string]>;
+  private readonly selectPublications: Database.Statement<[], PublicationRecord>;
+  private readonly removeExpiredPublications: Database.Statement<[number]>;
+  private readonly replacePublication: (record: PublicationRecord, replaces: string | undefined) => void;
 
   constructor(private readonly db: Database.Database) {
     this.upsertPresence = db.prepare(
@@ -92,6 +109,18 @@ class SqliteStore implements Store {
     this.writeSubscriptionBatch = db.transaction((upserts: SubscriptionRecord[], deletes: string[]) => {
       for (const record of upserts) this.upsertSubscription.run(record.id, record.expiresAt, record.data);
       for (const id of deletes) this.removeSubscription.run(id);
+    });
+    this.upsertPublication = db.prepare(
+      `INSERT OR REPLACE INTO publications (etag, name, state, subtype, message, source, changed_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.removePublication = db.prepare('DELETE FROM publications WHERE etag = ?');
+    this.selectPublications = db.prepare(`SELECT ${PUBLICATION_COLUMNS} FROM publications`);
+    this.removeExpiredPublications = db.prepare('DELETE FROM publications WHERE expires_at <= ?');
+    this.replacePublication = db.transaction((record: PublicationRecord, replaces: string | undefined) => {
+      if (replaces !== undefined) this.removePublication.run(replaces);
+      const { etag, name, state, subtype, message, source, changedAt, expiresAt } = record;
+      this.upsertPublication.run(etag, name, state, subtype, message, source, changedAt, expiresAt);
     });
   }
 
@@ -119,7 +148,14 @@ class SqliteStore implements Store {
 
   async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {
     this.assertOpen();
-    this.writeSubscriptionBatch(upserts, deletes);
+    // Subscription batches are frequent and only need to survive a crash of this process, which WAL with
+    // synchronous=NORMAL guarantees without an fsync per commit; presence states keep FULL (power loss too).
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.writeSubscriptionBatch(upserts, deletes);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   async loadSubscriptions(): Promise<SubscriptionRecord[]> {
@@ -130,6 +166,26 @@ class SqliteStore implements Store {
   async purgeExpiredSubscriptions(now: number): Promise<number> {
     this.assertOpen();
     return this.removeExpiredSubscriptions.run(now).changes;
+  }
+
+  async savePublication(record: PublicationRecord, replaces?: string): Promise<void> {
+    this.assertOpen();
+    this.replacePublication(record, replaces);
+  }
+
+  async deletePublication(etag: string): Promise<void> {
+    this.assertOpen();
+    this.removePublication.run(etag);
+  }
+
+  async loadPublications(): Promise<PublicationRecord[]> {
+    this.assertOpen();
+    return this.selectPublications.all();
+  }
+
+  async purgeExpiredPublications(now: number): Promise<number> {
+    this.assertOpen();
+    return this.removeExpiredPublications.run(now).changes;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Persistence interface for presenced: CustomPresence states and SIP subscription dialogs.
+ * Persistence interface for presenced: CustomPresence states, SIP subscription dialogs and PUBLISHed states.
  * Every backend passes the shared suite in test/store/conformance.ts; see docs/STORE.md.
  */
 import type { PresenceStateName } from '../presence/state.js';
@@ -25,6 +25,23 @@ export interface SubscriptionRecord {
   data: string;
 }
 
+/** A live RFC 3903 publication: presence state a user agent PUBLISHed for a CustomPresence name. */
+export interface PublicationRecord {
+  /** The entity-tag (SIP-ETag) that currently identifies it; unique key. */
+  etag: string;
+  /** CustomPresence name it drives, e.g. '6002' (case-sensitive). */
+  name: string;
+  state: PresenceStateName;
+  subtype: string;
+  message: string;
+  /** Who published it, for people reading logs and listings (From URI and User-Agent). */
+  source: string;
+  /** ms since epoch: when the published state last changed (initial or modifying PUBLISH, not a refresh). */
+  changedAt: number;
+  /** ms since epoch */
+  expiresAt: number;
+}
+
 export interface Store {
   /** 'memory' | 'sqlite' */
   readonly kind: string;
@@ -43,6 +60,17 @@ export interface Store {
   loadSubscriptions(): Promise<SubscriptionRecord[]>;
   /** Deletes subscriptions with expiresAt <= now; returns how many. */
   purgeExpiredSubscriptions(now: number): Promise<number>;
+  /**
+   * Deletes the `replaces` etag, if given, and upserts by etag, in one transaction: each refresh or modification
+   * gives a publication a new entity-tag (RFC 3903 §6 step 7). Durable when the promise resolves.
+   */
+  savePublication(record: PublicationRecord, replaces?: string): Promise<void>;
+  /** Missing etag: no-op. */
+  deletePublication(etag: string): Promise<void>;
+  /** All records, any order. */
+  loadPublications(): Promise<PublicationRecord[]>;
+  /** Deletes publications with expiresAt <= now; returns how many. */
+  purgeExpiredPublications(now: number): Promise<number>;
   /** Idempotent; every other method rejects with StoreClosedError afterwards. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { buildPidf } from '../presence/pidf.js';
+import { renderBody } from '../presence/bodies.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import type { PresenceState } from '../presence/state.js';
 import { parseNameAddr } from '../sip/headers.js';
@@ -13,9 +13,7 @@ import type { SubscriptionJournal } from './subscription-journal.js';
 import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
 import { TimerQueue } from '../util/timer-queue.js';
 
-export const PIDF = 'application/pidf+xml';
-
-interface CachedBody { state: PresenceState; body: string }
+interface CachedBody { state: PresenceState; contentType: string; body: string }
 
 /**
  * Sends NOTIFYs (RFC 6665 §4.2.2, RFC 3856 §6.7) under one rule: at most one NOTIFY in flight per subscription, and
@@ -107,28 +105,31 @@ export class Notifier {
     this.onGone(subscription, detail);
   }
 
-  private body(subscription: Subscription): string {
+  /** The body for the subscription's variant, built once per state change (not once per watcher). */
+  private body(subscription: Subscription): CachedBody {
     const hint = subscription.resource.hint;
     const state = this.presence.stateOf(hint.presence);
-    const key = `${subscription.presentity}\n${subscription.resource.exten}\n${hint.devices.length > 0}\n${subscription.digium}`;
+    const hasDevice = hint.devices.length > 0;
+    const key = `${subscription.format.contentType}\n${subscription.presentity}\n${subscription.resource.exten}\n${hasDevice}\n${subscription.digium}`;
     const cached = this.bodies.get(key);
-    if (cached && cached.state === state) return cached.body;
-    const body = buildPidf({
+    if (cached && cached.state === state) return cached;
+    const rendered = renderBody(subscription.format, {
       entity: subscription.presentity,
       tupleId: subscription.resource.exten,
-      hasDevice: hint.devices.length > 0,
+      hasDevice,
       presence: state,
       digium: subscription.digium,
     });
-    this.bodies.set(key, { state, body });
-    return body;
+    const fresh = { state, ...rendered };
+    this.bodies.set(key, fresh);
+    return fresh;
   }
 
   private build(subscription: Subscription): { branch: string; message: string } {
     const branch = newBranch();
     subscription.localCseq++;
     this.journal.reserveCseq(subscription);
-    const body = this.body(subscription);
+    const { contentType, body } = this.body(subscription);
     const { requestUri, routes } = routing(subscription);
     const remaining = Math.max(0, Math.ceil((subscription.expiresAt - Date.now()) / 1000));
     const state = subscription.terminated ? `terminated;reason=${subscription.terminated}` : `active;expires=${remaining}`;
@@ -145,7 +146,7 @@ export class Notifier {
       subscription.eventId === undefined ? 'Event: presence' : `Event: presence;id=${subscription.eventId}`,
       `Subscription-State: ${state}`,
       `User-Agent: ${PRODUCT}`,
-      `Content-Type: ${PIDF}`,
+      `Content-Type: ${contentType}`,
       `Content-Length: ${Buffer.byteLength(body)}`,
       '',
       body,

@@ -1,13 +1,13 @@
 import type { Dialplan } from '../presence/hints.js';
-import { isDigiumUserAgent } from '../presence/pidf.js';
-import { parseAccept, parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/headers.js';
+import { ACCEPTED_BODY_TYPES, negotiateBody } from '../presence/bodies.js';
+import { wantsDigiumTuple, type DigiumMode } from '../presence/pidf.js';
+import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import { formatHostPort, type Flow } from '../sip/transport.js';
 import { parseUri } from '../sip/uri.js';
 import type { Logger } from '../util/log.js';
 import { newTag } from '../util/random.js';
-import { PIDF } from './notifier.js';
 import { createSubscription, dialogId, type Subscription } from './subscription.js';
 import { CSEQ_BLOCK } from './subscription-journal.js';
 import type { SubscriptionManager } from './subscription-manager.js';
@@ -15,18 +15,6 @@ import type { SubscriptionManager } from './subscription-manager.js';
 export interface ExpiryPolicy { min: number; max: number; default: number }
 
 export const EVENT_PACKAGE = 'presence';
-export const ACCEPTED_TYPES = [PIDF];
-
-/** Media ranges that admit a PIDF body (RFC 3261 §20.1: types, `type/*` and `*\/*`). */
-function acceptsPidf(request: SipRequest): boolean {
-  const values = request.getAll('accept').filter((value) => value.trim() !== '');
-  // No Accept, or an empty one, means the package default (RFC 3856 §6.6: PIDF).
-  if (values.length === 0) return true;
-  return parseAccept(values).some(({ type, params }) => {
-    if (params['q'] !== undefined && Number(params['q']) === 0) return false;
-    return type === PIDF || type === 'application/*' || type === '*/*';
-  });
-}
 
 /**
  * The notifier side of RFC 6665 / RFC 3856 for SUBSCRIBE: validates, resolves the Request-URI against the hints,
@@ -38,6 +26,7 @@ export class SubscribeHandler {
     private dialplan: Dialplan,
     private readonly context: string,
     private readonly expiry: ExpiryPolicy,
+    private readonly digiumMode: DigiumMode,
     private readonly log: Logger,
   ) {}
 
@@ -66,8 +55,11 @@ export class SubscribeHandler {
 
   private initial(incoming: IncomingRequest, expires: number | undefined, eventId: string | undefined): void {
     const { request, respond, flow } = incoming;
-    if (!acceptsPidf(request)) {
-      respond(406, `Not Acceptable (only ${ACCEPTED_TYPES.join(', ')})`, { headers: [['Accept', ACCEPTED_TYPES.join(', ')]] });
+    // RFC 6665 §4.1.2 / RFC 3856 §6.6: a body the watcher accepts (no Accept means PIDF), or 406 naming ours.
+    const format = negotiateBody(request.getAll('accept'));
+    if (!format) {
+      const accepted = ACCEPTED_BODY_TYPES.join(', ');
+      respond(406, `Not Acceptable (only ${accepted})`, { headers: [['Accept', accepted]] });
       return;
     }
     // RFC 6665 §4.1.2.1 / RFC 3261 §12.1.1: the Contact becomes the remote target; without one there is no dialog.
@@ -108,8 +100,8 @@ export class SubscribeHandler {
       sentBy: formatHostPort(host, flow.localPort),
       userAgent: request.get('user-agent') ?? '',
       presentity: `sip:${requestUri.user}@${requestUri.host}`,
-      digium: isDigiumUserAgent(request.get('user-agent')),
-      format: 'pidf',
+      digium: wantsDigiumTuple(this.digiumMode, request.get('user-agent')),
+      format,
       resource: { exten, context: this.context, hint },
       expiresAt: Date.now() + granted * 1000,
     });

@@ -1,5 +1,6 @@
 import type { Store, SubscriptionRecord } from '../store/store.js';
 import type { Logger } from '../util/log.js';
+import { bodyFormat, PIDF_FORMAT } from '../presence/bodies.js';
 import type { Hint } from '../presence/hints.js';
 import { createSubscription, type Subscription } from './subscription.js';
 
@@ -126,7 +127,7 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
     userAgent: subscription.userAgent,
     presentity: subscription.presentity,
     digium: subscription.digium,
-    format: subscription.format,
+    format: subscription.format.contentType,
     exten: subscription.resource.exten,
     context: subscription.resource.context,
     expiresAt: subscription.expiresAt,
@@ -136,13 +137,14 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
 
 /** Rebuilds a subscription from its record; CSeqs continue above the persisted ceiling. */
 export function restoreSubscription(persisted: PersistedSubscription, hint: Hint | undefined): Subscription {
-  const { protocol, remoteHost, remotePort, exten, context, cseqCeiling, ...dialog } = persisted;
+  const { protocol, remoteHost, remotePort, exten, context, cseqCeiling, format, ...dialog } = persisted;
   // A resource removed while we were down still needs a hint to describe it in the final NOTIFY.
   const resolved: Hint = hint ?? { exten, context, devices: [], text: '', file: '', line: 0 };
   return createSubscription({
     ...dialog,
     localCseq: cseqCeiling,
     cseqCeiling,
+    format: bodyFormat(format) ?? PIDF_FORMAT,
     // The TCP connection did not survive the restart: the first NOTIFY connects to the watcher's Contact.
     flow: { protocol, remoteHost, remotePort, localHost: '', localPort: 0 },
     resource: { exten, context, hint: resolved },

@@ -1,4 +1,5 @@
 import type { Flow } from '../sip/transport.js';
+import type { BodyFormat } from '../presence/bodies.js';
 import type { Hint } from '../presence/hints.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import type { NonInviteClientTransaction } from '../sip/client-transaction.js';
@@ -40,7 +41,7 @@ export interface Subscription extends Scheduled {
   readonly presentity: string;
   readonly digium: boolean;
   /** The body format negotiated from the SUBSCRIBE's Accept. */
-  readonly format: string;
+  readonly format: BodyFormat;
   resource: Resource;
   expiresAt: number;
   /** Delivery: at most one NOTIFY in flight; later changes only set `pending` (RFC 6665 §4.2.2 allows coalescing). */

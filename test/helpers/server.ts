@@ -1,5 +1,7 @@
 // Runs the real presenced daemon (bin/presenced) as a child process and its CLI (bin/presencestate) against it.
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,10 @@ export interface ServerOptions {
   maxExpires?: number;
   defaultExpires?: number;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** Further daemon options, appended as given (e.g. `['--t1', '100']`). */
+  args?: string[];
+  /** AMI users file (manager.conf format), relative to the repo root: turns AMI on, at 127.0.0.1 on a free port. */
+  amiConfig?: string;
 }
 
 export interface ExitStatus {
@@ -40,6 +46,8 @@ export interface PresenceServer {
   /** 0 when the transport is off. */
   udpPort: number;
   tcpPort: number;
+  /** 0 when AMI is off. */
+  amiPort: number;
   /** Hint count from the listening line. */
   hints: number;
   dataDir: string;
@@ -74,6 +82,26 @@ export function removeDir(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true });
 }
 
+/**
+ * A port on 127.0.0.1 that is free for both UDP and TCP right now, for a server that must come back on the same
+ * address after a restart (pass it as `udp` and `tcp`).
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const tcp = net.createServer();
+    await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(0, '127.0.0.1', resolve));
+    const { port } = tcp.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    const udp = dgram.createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (bound) return port;
+  }
+}
+
 /** Runs the CLI against any state directory (also one with no daemon behind it). */
 export function runCli(dataDir: string, args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -96,6 +124,13 @@ export function runCli(dataDir: string, args: string[]): Promise<CliResult> {
   });
 }
 
+/** How many rows of `presencestate subscriptions` name the watcher `sip:<watcherUser>@…`. */
+export async function listedSubscriptions(server: PresenceServer, watcherUser: string): Promise<number> {
+  const listing = await server.cli(['subscriptions']);
+  if (listing.code !== 0) throw new Error(`presencestate subscriptions failed: ${listing.stderr}`);
+  return listing.stdout.split('\n').filter((row) => row.includes(`sip:${watcherUser}@`)).length;
+}
+
 function serverArguments(options: ServerOptions, configFile: string, dataDir: string): string[] {
   const args = [
     repoPath('bin', 'presenced'),
@@ -109,13 +144,15 @@ function serverArguments(options: ServerOptions, configFile: string, dataDir: st
   if (options.minExpires !== undefined) args.push('--min-expires', String(options.minExpires));
   if (options.maxExpires !== undefined) args.push('--max-expires', String(options.maxExpires));
   if (options.defaultExpires !== undefined) args.push('--default-expires', String(options.defaultExpires));
+  if (options.amiConfig !== undefined) args.push('--ami', '127.0.0.1:0', '--ami-config', repoPath(options.amiConfig));
+  args.push(...(options.args ?? []));
   return args;
 }
 
-/** `udp:127.0.0.1:41234 tcp:127.0.0.1:41235` → ports by transport. */
-function listeningPorts(endpoints: string): { udp: number; tcp: number } {
+/** `udp:127.0.0.1:41234 tcp:127.0.0.1:41235 ami:127.0.0.1:41236` → ports by transport. */
+function listeningPorts(endpoints: string): { udp: number; tcp: number; ami: number } {
   const port = (transport: string): number => Number(new RegExp(`\\b${transport}:\\S+:(\\d+)\\b`).exec(endpoints)?.[1] ?? 0);
-  return { udp: port('udp'), tcp: port('tcp') };
+  return { udp: port('udp'), tcp: port('tcp'), ami: port('ami') };
 }
 
 /** Starts presenced and resolves once it printed its listening line. */
@@ -167,6 +204,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Presence
   return {
     udpPort: ports.udp,
     tcpPort: ports.tcp,
+    amiPort: ports.ami,
     hints: Number(listening[2]),
     dataDir,
     configFile,

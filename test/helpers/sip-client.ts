@@ -57,6 +57,23 @@ export interface SubscribeResult {
   dialog?: WatcherDialog;
 }
 
+/** How a client answers one NOTIFY; see {@link SipClient.notifyAnswer}. */
+export interface NotifyAnswer {
+  status: number;
+  reason: string;
+  /** Extra header rows, e.g. `Retry-After: 1`. */
+  headers?: string[];
+  /** Answer this long after the NOTIFY arrived (a slow phone). */
+  delayMs?: number;
+}
+
+/** A request as it arrived, retransmissions included. */
+export interface ArrivedRequest {
+  message: SipMessage;
+  /** Date.now() at arrival. */
+  at: number;
+}
+
 interface Waiter {
   predicate: MessagePredicate;
   resolve: (message: SipMessage) => void;
@@ -69,6 +86,10 @@ export abstract class SipClient {
   abstract readonly localPort: number;
   /** Answer every incoming NOTIFY with 200 OK (RFC 6665 §4.1.3). */
   autoAnswerNotify = true;
+  /** While autoAnswerNotify is on: how to answer each NOTIFY (retransmissions too); undefined leaves it unanswered. */
+  notifyAnswer: (notify: SipMessage) => NotifyAnswer | undefined = () => ({ status: 200, reason: 'OK' });
+  /** Every request that arrived, retransmissions included, with its arrival time. */
+  readonly requests: ArrivedRequest[] = [];
   /** Every parsed message, in arrival order, for diagnostics. */
   readonly received: SipMessage[] = [];
   /** Requests that arrived again with a branch, Call-ID and CSeq already seen (transaction retransmissions). */
@@ -129,11 +150,11 @@ export abstract class SipClient {
   }
 
   /** Sends a response to `request` copying Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2). */
-  async respond(request: SipMessage, status: number, reason: string): Promise<void> {
+  async respond(request: SipMessage, status: number, reason: string, headers: string[] = []): Promise<void> {
     const copied = ['Via', 'From', 'To', 'Call-ID', 'CSeq'].flatMap((name) =>
       request.headerRows(name).map((value) => `${name}: ${value}`),
     );
-    await this.reply([`SIP/2.0 ${status} ${reason}`, ...copied, 'Content-Length: 0', '', ''].join('\r\n'), request.source);
+    await this.reply([`SIP/2.0 ${status} ${reason}`, ...copied, ...headers, 'Content-Length: 0', '', ''].join('\r\n'), request.source);
   }
 
   /** A request from this client to the server, built from defaults that `options` can override. */
@@ -195,6 +216,13 @@ export abstract class SipClient {
     return { request, response, dialog };
   }
 
+  /** subscribe(), failing unless the SUBSCRIBE was accepted: the dialog it created. */
+  async subscribeDialog(options: SubscribeOptions = {}): Promise<WatcherDialog> {
+    const { response, dialog } = await this.subscribe(options);
+    if (!dialog) throw new Error(`SUBSCRIBE not accepted: ${response.status} ${response.reason}`);
+    return dialog;
+  }
+
   /** Hands a raw message to the queue; called by the transports. */
   protected deliver(raw: string, source: RemoteAddress): void {
     let message: SipMessage;
@@ -205,12 +233,11 @@ export abstract class SipClient {
       return;
     }
     if (message.isRequest) {
+      this.requests.push({ message, at: Date.now() });
       const key = `${message.header('Via')}|${message.callId}|${message.header('CSeq')}`;
       const retransmitted = this.seenRequests.has(key);
       this.seenRequests.add(key);
-      if (this.autoAnswerNotify && message.method === 'NOTIFY') {
-        this.respond(message, 200, 'OK').catch((error: Error) => this.fail(error));
-      }
+      if (this.autoAnswerNotify && message.method === 'NOTIFY') this.answerNotify(message);
       if (retransmitted) {
         this.retransmissions++;
         return;
@@ -225,6 +252,16 @@ export abstract class SipClient {
       }
     }
     this.queue.push(message);
+  }
+
+  private answerNotify(notify: SipMessage): void {
+    const answer = this.notifyAnswer(notify);
+    if (answer === undefined) return;
+    const send = (): void => {
+      this.respond(notify, answer.status, answer.reason, answer.headers).catch((error: Error) => this.fail(error));
+    };
+    if (answer.delayMs) setTimeout(send, answer.delayMs);
+    else send();
   }
 
   /** Makes every pending and future wait fail with `error`. */
@@ -258,9 +295,12 @@ export class WatcherDialog {
     this.cseq = options.cseq;
   }
 
-  /** Next NOTIFY of this dialog (matched on Call-ID and our tag, so tag mistakes show up in assertions). */
-  nextNotify(timeoutMs = DEFAULT_WAIT_MS): Promise<SipMessage> {
-    return this.client.waitFor(this.isNotify, timeoutMs, `NOTIFY for dialog ${this.callId}`);
+  /**
+   * Next NOTIFY of this dialog (matched on Call-ID and our tag, so tag mistakes show up in assertions); `over` is
+   * another connection of ours when the server had to reach us elsewhere (a new TCP connection to our Contact).
+   */
+  nextNotify(timeoutMs = DEFAULT_WAIT_MS, over: SipClient = this.client): Promise<SipMessage> {
+    return over.waitFor(this.isNotify, timeoutMs, `NOTIFY for dialog ${this.callId}`);
   }
 
   /** Fails if this dialog receives a NOTIFY within `withinMs`. */
@@ -361,6 +401,12 @@ export class TcpSipClient extends SipClient {
     );
   }
 
+  /** Wraps a connection the server opened to us (see {@link TcpSipListener}). */
+  static accepted(serverPort: number, socket: net.Socket): TcpSipClient {
+    socket.setNoDelay(true);
+    return new TcpSipClient(serverPort, socket);
+  }
+
   static connect(serverPort: number): Promise<TcpSipClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: HOST, port: serverPort });
@@ -404,6 +450,39 @@ export class TcpSipClient extends SipClient {
     const forced = setTimeout(() => this.socket.destroy(), 1000);
     await this.closedPromise;
     clearTimeout(forced);
+  }
+}
+
+/**
+ * A watcher's own TCP listener, the target of its Contact: when the server has no connection to the watcher it
+ * connects here (RFC 3261 §18.1.1); each accepted connection becomes a client that queues and answers like any other.
+ */
+export class TcpSipListener {
+  readonly connections: TcpSipClient[] = [];
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+    serverPort: number,
+  ) {
+    server.on('connection', (socket) => this.connections.push(TcpSipClient.accepted(serverPort, socket)));
+  }
+
+  static async open(serverPort: number): Promise<TcpSipListener> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
+    return new TcpSipListener(server, (server.address() as net.AddressInfo).port, serverPort);
+  }
+
+  /** The `index`-th connection accepted (0-based), waiting for it if need be. */
+  async connection(index = 0, timeoutMs = DEFAULT_WAIT_MS): Promise<TcpSipClient> {
+    await eventually(() => this.connections.length > index, timeoutMs, `TCP connection #${index + 1} to port ${this.port}`);
+    return this.connections[index];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.connections.map((connection) => connection.close()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 

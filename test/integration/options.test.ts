@@ -95,7 +95,7 @@ describe('integration: OPTIONS, unsupported methods and response headers', funct
         expect(response.toTag).to.equal('existing-tag');
       });
 
-      for (const method of ['MESSAGE', 'PUBLISH', 'REGISTER']) {
+      for (const method of ['MESSAGE', 'INFO', 'REGISTER']) {
         it(`answers ${method} with 405 and Allow`, async function () {
           const response = await client.request(
             client.buildRequest(method, { body: method === 'MESSAGE' ? 'hello' : '', set: method === 'MESSAGE' ? { 'Content-Type': 'text/plain' } : {} }),

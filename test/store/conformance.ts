@@ -2,7 +2,7 @@
  * The one behavioural suite every Store backend must pass unchanged (see docs/STORE.md, "Adding a backend").
  */
 import { expect } from 'chai';
-import { StoreClosedError, type PresenceRecord, type Store, type SubscriptionRecord } from '../../lib/store/store.js';
+import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionRecord } from '../../lib/store/store.js';
 
 export interface StoreHarness {
   store: Store;
@@ -33,6 +33,17 @@ function presence(name: string, overrides: Partial<PresenceRecord> = {}): Presen
 
 function subscription(id: string, expiresAt = 1_732_278_900_000, data = `{"dialog":"${id}"}`): SubscriptionRecord {
   return { id, expiresAt, data };
+}
+
+function publication(etag: string, overrides: Partial<PublicationRecord> = {}): PublicationRecord {
+  return {
+    etag, name: '6002', state: 'away', subtype: 'lunch', message: 'back at two', source: 'sip:6002@pbx (Linphone/5.2)',
+    changedAt: 1_732_278_896_123, expiresAt: 1_732_278_900_000, ...overrides,
+  };
+}
+
+function byEtag(records: PublicationRecord[]): PublicationRecord[] {
+  return [...records].sort((a, b) => (a.etag < b.etag ? -1 : a.etag > b.etag ? 1 : 0));
 }
 
 function byId(records: SubscriptionRecord[]): SubscriptionRecord[] {
@@ -177,6 +188,84 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
       });
     });
 
+    describe('publications', function () {
+      it('starts empty', async function () {
+        expect(await store.loadPublications()).to.deep.equal([]);
+      });
+
+      it('saves records with every field intact, several per name', async function () {
+        const desk = publication('e1', { source: 'sip:6002@pbx (Yealink T54W)' });
+        const softphone = publication('e2', { state: 'dnd', subtype: '', message: '', changedAt: 1_732_278_896_999 });
+        await store.savePublication(desk);
+        await store.savePublication(softphone);
+        expect(byEtag(await store.loadPublications())).to.deep.equal([desk, softphone]);
+      });
+
+      it('upserts by etag', async function () {
+        await store.savePublication(publication('e1'));
+        const modified = publication('e1', { state: 'xa', expiresAt: 1_732_279_999_000 });
+        await store.savePublication(modified);
+        expect(await store.loadPublications()).to.deep.equal([modified]);
+      });
+
+      it('replaces the etag a refresh retires, and treats replacing a missing or the same etag as an upsert', async function () {
+        await store.savePublication(publication('old'));
+        await store.savePublication(publication('other', { name: '7000' }));
+        const refreshed = publication('new', { expiresAt: 1_732_279_500_000 });
+        await store.savePublication(refreshed, 'old');
+        expect(byEtag(await store.loadPublications())).to.deep.equal([refreshed, publication('other', { name: '7000' })]);
+        await store.savePublication(publication('fresh'), 'missing');
+        await store.savePublication(publication('other', { name: '7000', state: 'dnd' }), 'other');
+        expect(byEtag(await store.loadPublications()).map(({ etag, state }) => [etag, state])).to.deep.equal([
+          ['fresh', 'away'], ['new', 'away'], ['other', 'dnd'],
+        ]);
+      });
+
+      it('deletes by etag and accepts deleting a missing one', async function () {
+        await store.savePublication(publication('e1'));
+        await store.savePublication(publication('e2'));
+        await store.deletePublication('e1');
+        await store.deletePublication('missing');
+        expect(await store.loadPublications()).to.deep.equal([publication('e2')]);
+      });
+
+      it('purges publications with expiresAt <= now and returns how many', async function () {
+        await store.savePublication(publication('early', { expiresAt: 1000 }));
+        await store.savePublication(publication('edge', { expiresAt: 2000 }));
+        await store.savePublication(publication('late', { expiresAt: 3000 }));
+        expect(await store.purgeExpiredPublications(2000)).to.equal(2);
+        expect(await store.loadPublications()).to.deep.equal([publication('late', { expiresAt: 3000 })]);
+        expect(await store.purgeExpiredPublications(2000)).to.equal(0);
+      });
+
+      it('round-trips hostile etags, names and texts exactly', async function () {
+        const records = HOSTILE_STRINGS.map((text, index) =>
+          publication(`${index}:${text}`, { name: text, subtype: text, message: text, source: text }));
+        for (const record of records) await store.savePublication(record);
+        expect(byEtag(await store.loadPublications())).to.deep.equal(byEtag(records));
+      });
+
+      it('keeps its own copy of records', async function () {
+        const record = publication('e1');
+        await store.savePublication(record);
+        record.message = 'changed by the caller after saving';
+        (await store.loadPublications())[0].message = 'changed in a listed copy';
+        expect((await store.loadPublications())[0]?.message).to.equal('back at two');
+      });
+
+      it('keeps publications apart from presence and subscriptions', async function () {
+        await store.savePresence(presence('shared'));
+        await store.writeSubscriptions([subscription('shared')], []);
+        await store.savePublication(publication('shared', { name: 'shared' }));
+        await store.deletePresence('shared');
+        await store.writeSubscriptions([], ['shared']);
+        expect(await store.loadPublications()).to.deep.equal([publication('shared', { name: 'shared' })]);
+        await store.savePresence(presence('shared'));
+        await store.deletePublication('shared');
+        expect(await store.getPresence('shared')).to.deep.equal(presence('shared'));
+      });
+    });
+
     describe('close', function () {
       it('is idempotent, and every other method then rejects with StoreClosedError', async function () {
         await store.close();
@@ -189,6 +278,10 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
           writeSubscriptions: () => store.writeSubscriptions([subscription('a')], []),
           loadSubscriptions: () => store.loadSubscriptions(),
           purgeExpiredSubscriptions: () => store.purgeExpiredSubscriptions(0),
+          savePublication: () => store.savePublication(publication('e1')),
+          deletePublication: () => store.deletePublication('e1'),
+          loadPublications: () => store.loadPublications(),
+          purgeExpiredPublications: () => store.purgeExpiredPublications(0),
         };
         for (const [method, call] of Object.entries(calls)) {
           const error = await rejectionOf(call);
@@ -210,6 +303,13 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         await store.writeSubscriptions(subscriptions, []);
         await store.writeSubscriptions([], ['deleted']);
         await store.purgeExpiredSubscriptions(1000);
+        const kept = publication('kept', { message: HOSTILE_STRINGS[3], expiresAt: 5000 });
+        await store.savePublication(publication('retired', { expiresAt: 5000 }));
+        await store.savePublication(kept, 'retired');
+        await store.savePublication(publication('deleted'));
+        await store.deletePublication('deleted');
+        await store.savePublication(publication('expired', { expiresAt: 1000 }));
+        await store.purgeExpiredPublications(1000);
         await store.close();
 
         store = await reopen();
@@ -217,6 +317,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         const sortedRecords = [...records].sort((a, b) => (a.name < b.name ? -1 : 1));
         expect(await store.loadPresence()).to.deep.equal(sortedRecords);
         expect(await store.loadSubscriptions()).to.deep.equal([subscription('kept', 5000, HOSTILE_STRINGS[2])]);
+        expect(await store.loadPublications()).to.deep.equal([kept]);
       });
     });
   });

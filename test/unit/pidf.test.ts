@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { XMLBuilder } from 'fast-xml-parser';
-import { basicAndNote, buildPidf, isDigiumUserAgent, parsePidf, type PidfInput } from '../../lib/presence/pidf.js';
-import { PRESENCE_STATES, PresenceError, stripControlCharacters, type PresenceState } from '../../lib/presence/state.js';
+import {
+  basicAndNote, buildPidf, DIGIUM_MODES, isDigiumUserAgent, wantsDigiumTuple, type DigiumMode, type PidfInput,
+} from '../../lib/presence/pidf.js';
+import { parsePidf } from '../../lib/presence/pidf-reader.js';
+import { PRESENCE_STATES, stripControlCharacters, type PresenceState, type PresenceStateName } from '../../lib/presence/state.js';
 
 const ENTITY = 'sip:6002@example.com';
 const AWAY_SICK: PresenceState = { state: 'away', subtype: 'at home', message: 'Sick with the flu' };
@@ -13,8 +14,8 @@ function presenceOnly(presence: PresenceState): PidfInput {
   return { entity: ENTITY, tupleId: '6002', hasDevice: false, presence, digium: true };
 }
 
-/** Golden body name → input; the bodies live in fixtures/pidf/<name>.xml. */
-const GOLDEN: Record<string, PidfInput> = {
+/** Golden body name → input; the bodies live in fixtures/pidf/<name>.xml (schema-checked by bodies.test.ts). */
+const PIDF_GOLDEN: Record<string, PidfInput> = {
   'device-digium': { entity: ENTITY, tupleId: '6002', hasDevice: true, presence: AWAY_SICK, digium: true },
   'device-not-set': { entity: ENTITY, tupleId: '6002', hasDevice: true, presence: { state: 'not_set', subtype: '', message: '' }, digium: true },
   'non-digium-ua': { entity: ENTITY, tupleId: '6002', hasDevice: true, presence: AWAY_SICK, digium: false },
@@ -24,30 +25,13 @@ const GOLDEN: Record<string, PidfInput> = {
   ...Object.fromEntries(PRESENCE_STATES.map((state) => [`presence-${state}`, presenceOnly({ state, subtype: '', message: '' })])),
 };
 
+/** The activity table of docs/PIDF.md, written out independently of the code under test. */
+const ACTIVITIES: Record<PresenceStateName, string[]> = {
+  not_set: [], unavailable: [], available: [], chat: [], away: ['away'], xa: ['away'], dnd: ['busy'],
+};
+
 function golden(name: string): string {
   return readFileSync(join(process.cwd(), 'fixtures', 'pidf', `${name}.xml`), 'utf8');
-}
-
-/** The same document built by fast-xml-parser's XMLBuilder (one line), to cross-check the template. */
-function builtWithXmlBuilder(input: PidfInput): string {
-  const { basic, note } = basicAndNote(input.hasDevice, input.presence);
-  const clean = stripControlCharacters;
-  const tuples: object[] = [{
-    '@_id': clean(input.tupleId),
-    status: { basic },
-    contact: { '@_priority': '1', '#text': clean(input.entity) },
-  }];
-  if (input.digium && input.presence.state !== 'not_set') {
-    const { state, subtype, message } = input.presence;
-    tuples.push({
-      '@_id': 'digium-presence',
-      status: { digium_presence: { '@_type': state, ...(subtype ? { '@_subtype': clean(subtype) } : {}), '#text': clean(message) } },
-    });
-  }
-  return new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' }).build({
-    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
-    presence: { '@_xmlns': 'urn:ietf:params:xml:ns:pidf', '@_entity': clean(input.entity), tuple: tuples, note: clean(note) },
-  });
 }
 
 describe('presence/pidf', () => {
@@ -76,9 +60,7 @@ describe('presence/pidf', () => {
   });
 
   describe('buildPidf golden bodies (fixtures/pidf)', () => {
-    const xmllint = spawnSync('xmllint', ['--version']);
-
-    for (const [name, input] of Object.entries(GOLDEN)) {
+    for (const [name, input] of Object.entries(PIDF_GOLDEN)) {
       describe(name, () => {
         const body = buildPidf(input);
 
@@ -86,14 +68,10 @@ describe('presence/pidf', () => {
           expect(body).to.equal(golden(name));
         });
 
-        it('is the document XMLBuilder builds, one element per line', () => {
-          expect(body.replace(/>\n/g, '>')).to.equal(builtWithXmlBuilder(input));
-        });
-
-        it('parses back to the input', () => {
+        it('reads back as the input: tuples, document note, person with its activity and note', () => {
           const { basic, note } = basicAndNote(input.hasDevice, input.presence);
-          const digium = input.digium && input.presence.state !== 'not_set';
           const clean = stripControlCharacters;
+          const digium = input.digium && input.presence.state !== 'not_set';
           expect(parsePidf(body)).to.deep.equal({
             entity: input.entity,
             note: clean(note),
@@ -104,25 +82,39 @@ describe('presence/pidf', () => {
                 digium: { type: input.presence.state, subtype: clean(input.presence.subtype), message: clean(input.presence.message) },
               }] : []),
             ],
+            persons: [{ id: 'person', activities: ACTIVITIES[input.presence.state], note: clean(note) }],
           });
-        });
-
-        it('is well-formed for xmllint', function () {
-          if (xmllint.error) this.skip(); // xmllint is not installed on this machine
-          const result = spawnSync('xmllint', ['--noout', '-'], { input: body, encoding: 'utf8' });
-          expect(result.stderr).to.equal('');
-          expect(result.status).to.equal(0);
         });
       });
     }
   });
 
-  describe('buildPidf', () => {
-    it('puts the digium tuple only for digium user agents and a state other than not_set', () => {
+  describe('buildPidf for real clients', () => {
+    it("puts the extension's <basic> first in the document (baresip reads the first one)", () => {
+      for (const input of Object.values(PIDF_GOLDEN)) {
+        const body = buildPidf(input);
+        const { basic } = basicAndNote(input.hasDevice, input.presence);
+        expect(/<basic>([^<]+)<\/basic>/.exec(body)?.[1]).to.equal(basic);
+      }
+    });
+
+    it('writes the activities as the literal <rpid:away/> and <rpid:busy/> that baresip and pjsip match', () => {
+      expect(buildPidf(presenceOnly({ state: 'away', subtype: '', message: '' }))).to.include('<rpid:activities><rpid:away/></rpid:activities>');
+      expect(buildPidf(presenceOnly({ state: 'xa', subtype: '', message: '' }))).to.include('<rpid:activities><rpid:away/></rpid:activities>');
+      expect(buildPidf(presenceOnly({ state: 'dnd', subtype: '', message: '' }))).to.include('<rpid:activities><rpid:busy/></rpid:activities>');
+      expect(buildPidf(presenceOnly({ state: 'available', subtype: '', message: '' }))).not.to.include('rpid:activities>');
+    });
+
+    it('keeps PIDF as the default namespace and the dm/rpid prefixes clients look for', () => {
+      expect(buildPidf(PIDF_GOLDEN['device-digium']!).split('\n')[1]).to.equal('<presence xmlns="urn:ietf:params:xml:ns:pidf"' +
+        ' xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:6002@example.com">');
+    });
+
+    it('puts the digium tuple only when asked and for a state other than not_set', () => {
       const count = (input: PidfInput) => parsePidf(buildPidf(input)).tuples.length;
-      expect(count(GOLDEN['device-digium']!)).to.equal(2);
-      expect(count(GOLDEN['non-digium-ua']!)).to.equal(1);
-      expect(count(GOLDEN['presence-not_set']!)).to.equal(1);
+      expect(count(PIDF_GOLDEN['device-digium']!)).to.equal(2);
+      expect(count(PIDF_GOLDEN['non-digium-ua']!)).to.equal(1);
+      expect(count(PIDF_GOLDEN['presence-not_set']!)).to.equal(1);
     });
 
     it('drops control characters and escapes every value', () => {
@@ -134,11 +126,12 @@ describe('presence/pidf', () => {
       expect(body).to.include('<tuple id="&lt;6002&gt;">');
       expect(body).to.include('subtype="it&apos;s"');
       expect(body).to.include('<note>tabherenewline</note>');
+      expect(body).to.include('<dm:note>tabherenewline</dm:note>');
       expect(body).not.to.match(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     });
 
     it('ends with a newline after </presence>', () => {
-      expect(buildPidf(GOLDEN['device-digium']!).endsWith('</presence>\n')).to.equal(true);
+      expect(buildPidf(PIDF_GOLDEN['device-digium']!).endsWith('</presence>\n')).to.equal(true);
     });
   });
 
@@ -156,43 +149,22 @@ describe('presence/pidf', () => {
     });
   });
 
-  describe('parsePidf', () => {
-    it('reads prefixed elements, character references and the first presence note', () => {
-      const xml = '<?xml version="1.0"?>\n<p:presence xmlns:p="urn:ietf:params:xml:ns:pidf" entity="sip:a@example.com">' +
-        '<p:tuple id="t1"><p:status><p:basic>closed</p:basic></p:status><p:note>in tuple</p:note></p:tuple>' +
-        '<p:note xml:lang="fr">caf&#233; &#x1F600; &amp;</p:note><p:note>second</p:note></p:presence>';
-      expect(parsePidf(xml)).to.deep.equal({
-        entity: 'sip:a@example.com',
-        note: 'café 😀 &',
-        tuples: [{ id: 't1', basic: 'closed' }],
-      });
-    });
-
-    it('leaves note undefined and tuples empty when absent', () => {
-      expect(parsePidf('<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:a@example.com"/>'))
-        .to.deep.equal({ entity: 'sip:a@example.com', tuples: [] });
-    });
-
-    it('reads a digium_presence without subtype or message as empty strings', () => {
-      const xml = '<presence entity="sip:a@example.com"><tuple id="digium-presence"><status>' +
-        '<digium_presence type="dnd"></digium_presence></status></tuple></presence>';
-      expect(parsePidf(xml).tuples).to.deep.equal([{ id: 'digium-presence', digium: { type: 'dnd', subtype: '', message: '' } }]);
-    });
-
-    const MALFORMED: Record<string, string> = {
-      'empty input': '',
-      'text': 'open',
-      'unclosed element': '<presence entity="sip:a@example.com"><tuple id="x"></presence>',
-      'unclosed root': '<presence entity="sip:a@example.com">',
-      'no presence root': '<tuple id="x"/>',
-      'no entity': '<presence><tuple id="x"/></presence>',
-      'DOCTYPE (entity expansion)': '<!DOCTYPE presence [<!ENTITY a "aaaa">]><presence entity="&a;"/>',
-      'character reference to a control character': '<presence entity="sip:a@example.com"><note>&#7;</note></presence>',
-      'character reference out of range': '<presence entity="sip:a@example.com"><note>&#x110000;</note></presence>',
+  describe('wantsDigiumTuple', () => {
+    const EXPECTED: Record<DigiumMode, [digium: boolean, other: boolean, missing: boolean]> = {
+      auto: [true, false, false],
+      always: [true, true, true],
+      never: [false, false, false],
     };
-    for (const [name, xml] of Object.entries(MALFORMED)) {
-      it(`throws PresenceError on ${name}`, () => {
-        expect(() => parsePidf(xml)).to.throw(PresenceError, /^Malformed PIDF/);
+    it('knows exactly the three modes', () => {
+      expect([...DIGIUM_MODES]).to.deep.equal(Object.keys(EXPECTED));
+    });
+    for (const mode of DIGIUM_MODES) {
+      it(`${mode}: ${EXPECTED[mode].join(' / ')} for a Digium, another and no User-Agent`, () => {
+        expect([
+          wantsDigiumTuple(mode, 'Digium D65 2_9_16'),
+          wantsDigiumTuple(mode, 'Linphone/5.2'),
+          wantsDigiumTuple(mode, undefined),
+        ]).to.deep.equal(EXPECTED[mode]);
       });
     }
   });

@@ -85,7 +85,8 @@ describe('sip/response', () => {
     it('compares IPv6 sources without brackets and writes received without them', () => {
       const same = parseRequest(replaceHeader(capture('sipp'), 'Via', 'Via: SIP/2.0/UDP [2001:DB8::1]:5060;branch=z9hG4bK1'));
       stampReceived(same, '2001:db8::1', 5060);
-      expect(same.get('via')).to.equal('SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1');
+      // Nothing to add: the Via is echoed exactly as received (RFC 3261 §8.2.6.2).
+      expect(same.get('via')).to.equal('SIP/2.0/UDP [2001:DB8::1]:5060;branch=z9hG4bK1');
       const other = parseRequest(replaceHeader(capture('sipp'), 'Via', 'Via: SIP/2.0/UDP [2001:db8::1];rport;branch=z9hG4bK1'));
       stampReceived(other, '2001:db8::2', 7000);
       expect(other.get('via')).to.equal('SIP/2.0/UDP [2001:db8::1];rport=7000;branch=z9hG4bK1;received=2001:db8::2');

@@ -1,0 +1,185 @@
+/**
+ * The live RFC 3903 publications of presence state, per CustomPresence name: entity-tag → state, expiry and
+ * publisher, written through to the store, expired with one TimerQueue. Aggregation is PresenceService's job.
+ */
+import type { PublicationRecord, Store } from '../store/store.js';
+import type { Logger } from '../util/log.js';
+import { randomHex } from '../util/random.js';
+import { TimerQueue, type Scheduled } from '../util/timer-queue.js';
+import { sameState, type PresenceState } from './state.js';
+
+export interface Publication {
+  /** The entity-tag (SIP-ETag) that identifies it now; a refresh or modification replaces it. */
+  readonly etag: string;
+  /** The CustomPresence name it drives. */
+  readonly name: string;
+  readonly state: PresenceState;
+  /** Who published it (From URI and User-Agent), for logs. */
+  readonly source: string;
+  /** ms since epoch, from the owner's clock: when the published state last changed. A refresh keeps it. */
+  readonly changedAt: number;
+  /** ms since epoch */
+  readonly expiresAt: number;
+}
+
+/** One name takes at most this many live publications (a desk phone, softphones, a few stale ones). */
+export const MAX_PUBLICATIONS_PER_NAME = 32;
+
+/** A publication's next version: a new state (modification) or only a new expiry (refresh). */
+export interface PublicationUpdate {
+  state?: PresenceState;
+  source: string;
+  expiresAt: number;
+}
+
+interface Entry extends Publication, Scheduled {}
+
+/** RFC 3903 §6 step 7: entity-tags are unique and unguessable (64 random bits; the grammar is a SIP token). */
+function newEntityTag(): string {
+  return randomHex(8);
+}
+
+function toRecord(entry: Entry): PublicationRecord {
+  const { etag, name, state, source, changedAt, expiresAt } = entry;
+  return { etag, name, state: state.state, subtype: state.subtype, message: state.message, source, changedAt, expiresAt };
+}
+
+function fromRecord(record: PublicationRecord): Entry {
+  const { etag, name, state, subtype, message, source, changedAt, expiresAt } = record;
+  return { etag, name, state: Object.freeze({ state, subtype, message }), source, changedAt, expiresAt, dueAt: 0, generation: 0 };
+}
+
+/**
+ * Every change is durable before its promise resolves and before `changed(name)` is called. Changes run one at a
+ * time, so two requests for the same entity-tag cannot both succeed (the second one finds it replaced: 412).
+ */
+export class Publications {
+  private readonly byEtag = new Map<string, Entry>();
+  private readonly byName = new Map<string, Entry[]>();
+  private readonly expiry = new TimerQueue<Entry>((entry) => void this.serially(() => this.expire(entry)));
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * @param changed called after any change to a name's publications (added, updated, removed, expired)
+   * @param clock gives changedAt stamps; the owner compares them with its own changes
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly changed: (name: string) => void,
+    private readonly clock: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Reads the stored publications, dropping the expired ones. Call once, before anything else. */
+  async load(now = Date.now()): Promise<void> {
+    await this.store.purgeExpiredPublications(now);
+    for (const record of await this.store.loadPublications()) this.insert(fromRecord(record));
+  }
+
+  /** Names with live publications. */
+  names(): IterableIterator<string> {
+    return this.byName.keys();
+  }
+
+  /** The live publications of a name, oldest first. */
+  live(name: string): readonly Publication[] {
+    return this.byName.get(name) ?? [];
+  }
+
+  get size(): number {
+    return this.byEtag.size;
+  }
+
+  /** An initial PUBLISH. Undefined when the name already has MAX_PUBLICATIONS_PER_NAME publications. */
+  add(name: string, state: PresenceState, source: string, expiresAt: number): Promise<Publication | undefined> {
+    return this.serially(async () => {
+      if (this.live(name).length >= MAX_PUBLICATIONS_PER_NAME) return undefined;
+      const entry: Entry = { etag: newEntityTag(), name, state, source, changedAt: this.clock(), expiresAt, dueAt: 0, generation: 0 };
+      await this.store.savePublication(toRecord(entry));
+      this.insert(entry);
+      this.changed(name);
+      return entry;
+    });
+  }
+
+  /** A refresh or modification (PUBLISH with SIP-If-Match): the publication gets a new entity-tag. Undefined when
+   *  `etag` is not a live publication of `name` (412). changedAt moves only when the state really changes. */
+  update(name: string, etag: string, update: PublicationUpdate): Promise<Publication | undefined> {
+    return this.serially(async () => {
+      const current = this.find(name, etag);
+      if (!current) return undefined;
+      const newState = update.state !== undefined && !sameState(update.state, current.state) ? update.state : undefined;
+      const next: Entry = {
+        etag: newEntityTag(),
+        name,
+        state: newState ?? current.state,
+        source: update.source,
+        changedAt: newState ? this.clock() : current.changedAt,
+        expiresAt: update.expiresAt,
+        dueAt: 0,
+        generation: 0,
+      };
+      await this.store.savePublication(toRecord(next), etag);
+      this.delete(current);
+      this.insert(next);
+      this.changed(name);
+      return next;
+    });
+  }
+
+  /** A PUBLISH with Expires: 0. Undefined when `etag` is not a live publication of `name` (412). */
+  remove(name: string, etag: string): Promise<Publication | undefined> {
+    return this.serially(async () => {
+      const current = this.find(name, etag);
+      if (!current) return undefined;
+      await this.store.deletePublication(etag);
+      this.delete(current);
+      this.changed(name);
+      return current;
+    });
+  }
+
+  stop(): void {
+    this.expiry.stop();
+  }
+
+  private find(name: string, etag: string): Entry | undefined {
+    const entry = this.byEtag.get(etag);
+    return entry?.name === name ? entry : undefined;
+  }
+
+  /** Runs `change` after every earlier change has finished, whatever its outcome. */
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(change);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async expire(entry: Entry): Promise<void> {
+    if (this.byEtag.get(entry.etag) !== entry) return;
+    this.delete(entry);
+    this.changed(entry.name);
+    try {
+      await this.store.deletePublication(entry.etag);
+    } catch (error) {
+      // Harmless: an expired row is purged on the next load.
+      this.log.warn(`publish: could not delete expired publication ${entry.etag}: ${(error as Error).message}`);
+    }
+  }
+
+  private insert(entry: Entry): void {
+    this.byEtag.set(entry.etag, entry);
+    const list = this.byName.get(entry.name);
+    if (list) list.push(entry);
+    else this.byName.set(entry.name, [entry]);
+    this.expiry.schedule(entry, entry.expiresAt);
+  }
+
+  private delete(entry: Entry): void {
+    this.byEtag.delete(entry.etag);
+    this.expiry.cancel(entry);
+    const remaining = (this.byName.get(entry.name) ?? []).filter((other) => other !== entry);
+    if (remaining.length > 0) this.byName.set(entry.name, remaining);
+    else this.byName.delete(entry.name);
+  }
+}

@@ -1,0 +1,25 @@
+// Fixed loopback ports for the interop suite, so one capture filter sees every SIP packet of the run.
+// INTEROP_PORT_BASE moves the whole block (default 25060) if something else on the machine uses it.
+const base = Number(process.env.INTEROP_PORT_BASE ?? 25060);
+if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new Error(`bad INTEROP_PORT_BASE: ${process.env.INTEROP_PORT_BASE}`);
+
+export const HOST = '127.0.0.1';
+
+/** SIP ports: all within `sipRange`, the capture filter. */
+export const SIP_PORTS = {
+  /** presenced, UDP and TCP */
+  server: base,
+  sippUdp: base + 1,
+  sippTcp: base + 2,
+  sippPublish: base + 3,
+  baresip: base + 4,
+  linphonec: base + 5,
+} as const;
+
+export const sipRange = { first: base, last: base + 9 } as const;
+
+/** Control ports, outside the captured range: their traffic is not SIP. */
+export const CONTROL_PORTS = {
+  sipp: base + 40,
+  baresip: base + 41,
+} as const;
