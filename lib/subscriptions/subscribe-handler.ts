@@ -8,6 +8,7 @@ import { formatHostPort, type Flow } from '../sip/transport.js';
 import { parseUri } from '../sip/uri.js';
 import type { Logger } from '../util/log.js';
 import { newTag } from '../util/random.js';
+import { detach, InternPool } from '../util/strings.js';
 import { createSubscription, dialogId, type Subscription } from './subscription.js';
 import { CSEQ_BLOCK } from './subscription-journal.js';
 import type { SubscriptionManager } from './subscription-manager.js';
@@ -16,11 +17,16 @@ export interface ExpiryPolicy { min: number; max: number; default: number }
 
 export const EVENT_PACKAGE = 'presence';
 
+const NO_ROUTES: string[] = [];
+
 /**
  * The notifier side of RFC 6665 / RFC 3856 for SUBSCRIBE: validates, resolves the Request-URI against the hints,
  * creates, refreshes and ends subscriptions, and answers each request exactly once.
  */
 export class SubscribeHandler {
+  /** Values many subscriptions share are stored once (see lib/util/strings.ts). */
+  private readonly shared = new InternPool();
+
   constructor(
     private readonly manager: SubscriptionManager,
     private dialplan: Dialplan,
@@ -82,27 +88,28 @@ export class SubscribeHandler {
     const localTag = newTag();
     const callId = request.get('call-id')!;
     const host = advertisedHost(flow, requestUri.host);
+    const routeSet = request.getAll('record-route');
     const subscription = createSubscription({
-      callId,
+      callId: detach(callId),
       localTag,
-      remoteTag: from.params['tag']!,
-      localIdentity: request.get('to')!,
-      remoteIdentity: request.get('from')!,
-      watcher: from.uri,
-      remoteTarget: contact,
-      routeSet: request.getAll('record-route'),
+      remoteTag: detach(from.params['tag']!),
+      localIdentity: detach(request.get('to')!),
+      remoteIdentity: detach(request.get('from')!),
+      watcher: detach(from.uri),
+      remoteTarget: detach(contact),
+      routeSet: routeSet.length === 0 ? NO_ROUTES : routeSet.map(detach),
       localCseq: 0,
       cseqCeiling: CSEQ_BLOCK,
       remoteCseq: parseCSeq(request.get('cseq')!)!.seq,
-      eventId,
-      flow: { ...flow },
-      localContact: `sip:${formatHostPort(host, flow.localPort)};transport=${flow.protocol.toLowerCase()}`,
-      sentBy: formatHostPort(host, flow.localPort),
-      userAgent: request.get('user-agent') ?? '',
-      presentity: `sip:${requestUri.user}@${requestUri.host}`,
+      eventId: eventId === undefined ? undefined : detach(eventId),
+      flow: { ...flow, remoteHost: this.shared.get(flow.remoteHost) },
+      localContact: this.shared.get(`sip:${formatHostPort(host, flow.localPort)};transport=${flow.protocol.toLowerCase()}`),
+      sentBy: this.shared.get(formatHostPort(host, flow.localPort)),
+      userAgent: this.shared.get(request.get('user-agent') ?? ''),
+      presentity: this.shared.get(`sip:${requestUri.user}@${requestUri.host}`),
       digium: wantsDigiumTuple(this.digiumMode, request.get('user-agent')),
       format,
-      resource: { exten, context: this.context, hint },
+      resource: { exten: this.shared.get(exten), context: this.context, hint },
       expiresAt: Date.now() + granted * 1000,
     });
     respond(200, 'OK', { toTag: localTag, headers: this.okHeaders(subscription, granted) });

@@ -6,6 +6,10 @@ import type { Notifier } from './notifier.js';
 import type { PersistedSubscription, SubscriptionJournal } from './subscription-journal.js';
 import { resourceKey, type Subscription } from './subscription.js';
 
+/** Watchers notified per event-loop turn during a fan-out: large enough to keep sockets busy, small enough (a few
+ * milliseconds) that a SUBSCRIBE arriving meanwhile is answered promptly. */
+const FAN_OUT_CHUNK = 256;
+
 /**
  * All live subscriptions: indexed by dialog (for in-dialog SUBSCRIBEs) and by presence provider (for fan-out on a
  * state change), with one timer queue for every expiry (RFC 6665 §4.2.2: an unrefreshed subscription ends with
@@ -17,6 +21,10 @@ export class SubscriptionManager {
   private readonly byProvider = new Map<string, Set<Subscription>>();
   private readonly expiry: TimerQueue<Subscription>;
   private notifier: Notifier | undefined;
+  /** Watchers still to be told of a change; drained in chunks so a large fan-out never blocks the event loop. */
+  private fanOut: Subscription[] = [];
+  private fanOutHead = 0;
+  private draining = false;
 
   constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger) {
     this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'));
@@ -140,7 +148,32 @@ export class SubscriptionManager {
     const watchers = this.byProvider.get(provider);
     if (!watchers) return;
     this.log.debug(`presence: ${provider} changed, notifying ${watchers.size} watcher(s)`);
-    for (const subscription of watchers) this.notifier!.notify(subscription);
+    for (const subscription of watchers) {
+      if (subscription.queued) continue;
+      subscription.queued = true;
+      this.fanOut.push(subscription);
+    }
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => this.drainFanOut());
+    }
+  }
+
+  /** Notifies up to FAN_OUT_CHUNK queued watchers, then yields to I/O (new SUBSCRIBEs, NOTIFY responses). */
+  private drainFanOut(): void {
+    const end = Math.min(this.fanOut.length, this.fanOutHead + FAN_OUT_CHUNK);
+    for (; this.fanOutHead < end; this.fanOutHead++) {
+      const subscription = this.fanOut[this.fanOutHead]!;
+      subscription.queued = false;
+      if (!subscription.terminated) this.notifier!.notify(subscription);
+    }
+    if (this.fanOutHead < this.fanOut.length) {
+      setImmediate(() => this.drainFanOut());
+      return;
+    }
+    this.fanOut = [];
+    this.fanOutHead = 0;
+    this.draining = false;
   }
 
   private remove(subscription: Subscription): void {

@@ -53,6 +53,8 @@ export interface Subscription extends Scheduled {
   lastSentAt: number;
   /** Consecutive NOTIFYs that failed with a transient error; reset by a 2xx. */
   failures: number;
+  /** Waiting in the manager's fan-out queue. */
+  queued: boolean;
   /** Set once the subscription is ending: the reason goes into the final NOTIFY. */
   terminated: string | undefined;
 }
@@ -73,7 +75,7 @@ export function resourceKey(exten: string, context: string): string {
 /** The fields a subscription is created or restored from; delivery state starts empty. */
 export type SubscriptionInit = Omit<
   Subscription,
-  'id' | 'dueAt' | 'generation' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'terminated'
+  'id' | 'dueAt' | 'generation' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'queued' | 'terminated'
 >;
 
 export function createSubscription(init: SubscriptionInit): Subscription {
@@ -86,6 +88,7 @@ export function createSubscription(init: SubscriptionInit): Subscription {
     deliveryTimer: undefined as unknown as DeliveryTimer,
     lastSentAt: 0,
     failures: 0,
+    queued: false,
     terminated: undefined,
   });
   (subscription as { deliveryTimer: DeliveryTimer }).deliveryTimer = { subscription, dueAt: 0, generation: 0, armed: false };

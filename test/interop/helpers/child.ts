@@ -1,11 +1,9 @@
 // Child processes of the interop suite: every one is bounded in time and killed when a test ends or the run exits.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { ExitStatus } from '../../helpers/server.js';
 
-export interface ExitStatus {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { ExitStatus };
 
 export interface RunResult extends ExitStatus {
   stdout: string;

@@ -11,11 +11,11 @@ export const STATE_WALK = ['available', 'away', 'xa', 'chat', 'dnd', 'unavailabl
 export type PresenceStateName = (typeof STATE_WALK)[number];
 
 /** A presence-only hint (`exten => 2000,hint,,CustomPresence:2000`), so basic follows the presence state. */
-export const WATCHED_EXTENSION = '2000';
+const WATCHED_EXTENSION = '2000';
 export const WATCHED_URI = `sip:${WATCHED_EXTENSION}@${HOST}:${SIP_PORTS.server}`;
 
 /** The value each state is set to: a subtype and a message, as an admin would type them. */
-export function stateValue(state: PresenceStateName): string {
+function stateValue(state: PresenceStateName): string {
   return state === 'not_set' ? 'not_set' : `${state},interop,Interop ${state}`;
 }
 
@@ -24,8 +24,8 @@ export function startInteropServer(): Promise<PresenceServer> {
   return startServer({ config: 'fixtures/integration/presence.conf', udp: address, tcp: address });
 }
 
-/** `presencestate change CustomPresence:<extension> <value>`, failing the test if the CLI does. */
-export async function changeState(server: PresenceServer, state: PresenceStateName, extension = WATCHED_EXTENSION): Promise<void> {
-  const result = await server.cli(['change', `CustomPresence:${extension}`, stateValue(state)]);
+/** `presencestate change CustomPresence:2000 <value>`, failing the test if the CLI does. */
+export async function changeState(server: PresenceServer, state: PresenceStateName): Promise<void> {
+  const result = await server.cli(['change', `CustomPresence:${WATCHED_EXTENSION}`, stateValue(state)]);
   if (result.code !== 0) throw new Error(`presencestate change ${state} failed (${result.code}): ${result.stderr}${result.stdout}`);
 }
