@@ -39,6 +39,11 @@ function newEntityTag(): string {
   return randomHex(8);
 }
 
+/** States are shared with every reader (NOTIFY bodies are cached by state identity), so they must not change. */
+function frozen({ state, subtype, message }: PresenceState): PresenceState {
+  return Object.freeze({ state, subtype, message });
+}
+
 function toRecord(entry: Entry): PublicationRecord {
   const { etag, name, state, source, changedAt, expiresAt } = entry;
   return { etag, name, state: state.state, subtype: state.subtype, message: state.message, source, changedAt, expiresAt };
@@ -46,7 +51,7 @@ function toRecord(entry: Entry): PublicationRecord {
 
 function fromRecord(record: PublicationRecord): Entry {
   const { etag, name, state, subtype, message, source, changedAt, expiresAt } = record;
-  return { etag, name, state: Object.freeze({ state, subtype, message }), source, changedAt, expiresAt, dueAt: 0, generation: 0 };
+  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, dueAt: 0, generation: 0 };
 }
 
 /**
@@ -56,7 +61,10 @@ function fromRecord(record: PublicationRecord): Entry {
 export class Publications {
   private readonly byEtag = new Map<string, Entry>();
   private readonly byName = new Map<string, Entry[]>();
-  private readonly expiry = new TimerQueue<Entry>((entry) => void this.serially(() => this.expire(entry)));
+  private readonly expiry = new TimerQueue<Entry>((entry) => {
+    this.serially(() => this.expire(entry)).catch((error: unknown) =>
+      this.log.error(`publish: expiring ${entry.etag} for ${entry.name} failed: ${(error as Error).stack ?? String(error)}`));
+  });
   private tail: Promise<unknown> = Promise.resolve();
 
   /**
@@ -81,20 +89,16 @@ export class Publications {
     return this.byName.keys();
   }
 
-  /** The live publications of a name, oldest first. */
+  /** The live publications of a name, in no particular order. */
   live(name: string): readonly Publication[] {
     return this.byName.get(name) ?? [];
-  }
-
-  get size(): number {
-    return this.byEtag.size;
   }
 
   /** An initial PUBLISH. Undefined when the name already has MAX_PUBLICATIONS_PER_NAME publications. */
   add(name: string, state: PresenceState, source: string, expiresAt: number): Promise<Publication | undefined> {
     return this.serially(async () => {
       if (this.live(name).length >= MAX_PUBLICATIONS_PER_NAME) return undefined;
-      const entry: Entry = { etag: newEntityTag(), name, state, source, changedAt: this.clock(), expiresAt, dueAt: 0, generation: 0 };
+      const entry: Entry = { etag: newEntityTag(), name, state: frozen(state), source, changedAt: this.clock(), expiresAt, dueAt: 0, generation: 0 };
       await this.store.savePublication(toRecord(entry));
       this.insert(entry);
       this.changed(name);
@@ -112,7 +116,7 @@ export class Publications {
       const next: Entry = {
         etag: newEntityTag(),
         name,
-        state: newState ?? current.state,
+        state: newState ? frozen(newState) : current.state,
         source: update.source,
         changedAt: newState ? this.clock() : current.changedAt,
         expiresAt: update.expiresAt,

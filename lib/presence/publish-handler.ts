@@ -1,3 +1,4 @@
+import { PIDF_FORMAT } from './bodies.js';
 import type { Dialplan } from './hints.js';
 import { parsePidf, publishedState } from './pidf-reader.js';
 import { CUSTOM_PRESENCE } from './presence-service.js';
@@ -7,11 +8,11 @@ import { parseEvent, parseNameAddr } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import { parseUri } from '../sip/uri.js';
-import type { ExpiryPolicy } from '../subscriptions/subscribe-handler.js';
+import { EVENT_PACKAGE, type ExpiryPolicy } from '../subscriptions/subscribe-handler.js';
 import type { Logger } from '../util/log.js';
 
-export const PUBLISH_EVENT = 'presence';
-export const PUBLISH_TYPES = ['application/pidf+xml'];
+/** Body types a PUBLISH may carry. */
+const PUBLISH_TYPES: readonly string[] = [PIDF_FORMAT.contentType];
 
 type Respond = IncomingRequest['respond'];
 
@@ -54,8 +55,8 @@ export class PublishHandler {
     }
     // §6 step 2: only the presence event package.
     const event = parseEvent(request.get('event') ?? '');
-    if (!event || event.event !== PUBLISH_EVENT) {
-      respond(489, 'Bad Event', { headers: [['Allow-Events', PUBLISH_EVENT]] });
+    if (!event || event.event !== EVENT_PACKAGE) {
+      respond(489, 'Bad Event', { headers: [['Allow-Events', EVENT_PACKAGE]] });
       return;
     }
     const operation = this.operation(request, name, respond);
@@ -151,18 +152,18 @@ export class PublishHandler {
   }
 
   private async apply(name: string, operation: Operation, from: string): Promise<{ status: number; reason: string; headers: Array<[string, string]> }> {
-    const now = Date.now();
+    const expiresAt = (seconds: number): number => Date.now() + seconds * 1000;
     let publication: Publication | undefined;
     switch (operation.kind) {
       case 'initial':
-        publication = await this.publications.add(name, operation.state, from, now + operation.expires * 1000);
+        publication = await this.publications.add(name, operation.state, from, expiresAt(operation.expires));
         if (!publication) return { status: 403, reason: 'Forbidden (too many publications for this presentity)', headers: [] };
         break;
       case 'refresh':
-        publication = await this.publications.update(name, operation.etag, { source: from, expiresAt: now + operation.expires * 1000 });
+        publication = await this.publications.update(name, operation.etag, { source: from, expiresAt: expiresAt(operation.expires) });
         break;
       case 'modify':
-        publication = await this.publications.update(name, operation.etag, { state: operation.state, source: from, expiresAt: now + operation.expires * 1000 });
+        publication = await this.publications.update(name, operation.etag, { state: operation.state, source: from, expiresAt: expiresAt(operation.expires) });
         break;
       case 'remove':
         publication = await this.publications.remove(name, operation.etag);

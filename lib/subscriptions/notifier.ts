@@ -85,7 +85,9 @@ export class Notifier {
     const why = result.response ? `${result.status} ${result.response.reason}` : result.status === 408 ? 'no response (timeout)' : 'transport failure';
     const kind = classifyFailure(result.status);
     if (kind === 'transaction-only') {
-      if (subscription.pending) this.notify(subscription);
+      // RFC 3261 §14.1 (491): the watcher was busy with another request; send the state again shortly.
+      subscription.pending = true;
+      this.delay(subscription, Date.now() + this.policy.retryDelayMs);
       return;
     }
     if (kind === 'transient' && ++subscription.failures < this.policy.maxFailures) {

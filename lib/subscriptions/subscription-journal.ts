@@ -11,6 +11,9 @@ import { createSubscription, type Subscription } from './subscription.js';
  */
 export const CSEQ_BLOCK = 100;
 
+/** Subscription changes written per store transaction. */
+const FLUSH_CHUNK = 2000;
+
 /** What is persisted of a subscription: the dialog, where to reach the watcher, and what it watches. */
 export interface PersistedSubscription {
   callId: string;
@@ -70,20 +73,38 @@ export class SubscriptionJournal {
     if (!subscription.terminated) this.saved(subscription);
   }
 
-  /** Writes everything pending now (also used at shutdown). */
+  /**
+   * Writes what is pending, at most FLUSH_CHUNK changes per transaction so that a large batch (a restart restoring
+   * 100,000 subscriptions) never blocks the event loop for long; the rest follows on the next turn.
+   */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.upserts.size === 0 && this.deletes.size === 0) return this.writing;
-    const upserts: SubscriptionRecord[] = [...this.upserts.values()].map(toRecord);
-    const deletes = [...this.deletes];
-    this.upserts.clear();
-    this.deletes.clear();
+    const upserts: SubscriptionRecord[] = [];
+    for (const [id, subscription] of this.upserts) {
+      if (upserts.length === FLUSH_CHUNK) break;
+      upserts.push(toRecord(subscription));
+      this.upserts.delete(id);
+    }
+    const deletes: string[] = [];
+    for (const id of this.deletes) {
+      if (deletes.length === FLUSH_CHUNK) break;
+      deletes.push(id);
+      this.deletes.delete(id);
+    }
     // Writes are chained so that an older batch can never land after a newer one.
     this.writing = this.writing
       .then(() => this.store.writeSubscriptions(upserts, deletes))
       .catch((error: Error) => this.log.error(`store: writing ${upserts.length + deletes.length} subscription change(s) failed: ${error.message}`));
+    if (this.upserts.size > 0 || this.deletes.size > 0) this.timer = setTimeout(() => void this.flush(), 0);
     return this.writing;
+  }
+
+  /** Writes everything pending (shutdown). */
+  async flushAll(): Promise<void> {
+    while (this.upserts.size > 0 || this.deletes.size > 0) await this.flush();
+    await this.writing;
   }
 
   async load(now: number): Promise<PersistedSubscription[]> {
@@ -135,7 +156,11 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
   return { id: subscription.id, expiresAt: subscription.expiresAt, data: JSON.stringify(data) };
 }
 
-/** Rebuilds a subscription from its record; CSeqs continue above the persisted ceiling. */
+/**
+ * Rebuilds a subscription from its record. CSeqs continue above the persisted ceiling, and the ceiling moves up a
+ * block at once: the caller writes it before the first NOTIFY, so even a crash right after this restart cannot lead
+ * to a CSeq being used twice.
+ */
 export function restoreSubscription(persisted: PersistedSubscription, hint: Hint | undefined): Subscription {
   const { protocol, remoteHost, remotePort, exten, context, cseqCeiling, format, ...dialog } = persisted;
   // A resource removed while we were down still needs a hint to describe it in the final NOTIFY.
@@ -143,7 +168,7 @@ export function restoreSubscription(persisted: PersistedSubscription, hint: Hint
   return createSubscription({
     ...dialog,
     localCseq: cseqCeiling,
-    cseqCeiling,
+    cseqCeiling: cseqCeiling + CSEQ_BLOCK,
     format: bodyFormat(format) ?? PIDF_FORMAT,
     // The TCP connection did not survive the restart: the first NOTIFY connects to the watcher's Contact.
     flow: { protocol, remoteHost, remotePort, localHost: '', localPort: 0 },

@@ -66,10 +66,8 @@ export class SubscriptionManager {
 
   /** Adds a new subscription and sends its first NOTIFY (RFC 6665 §4.2.1.2: immediately after the 200). */
   add(subscription: Subscription): void {
-    this.byDialog.set(subscription.id, subscription);
+    this.insert(subscription);
     this.journal.saved(subscription);
-    this.index(subscription);
-    this.expiry.schedule(subscription, subscription.expiresAt);
     this.notifier!.notify(subscription);
   }
 
@@ -121,7 +119,7 @@ export class SubscriptionManager {
    */
   async restore(dialplan: Dialplan, create: (persisted: PersistedSubscription, hint: Hint | undefined) => Subscription): Promise<number> {
     const now = Date.now();
-    let restored = 0;
+    const restored: Subscription[] = [];
     for (const persisted of await this.journal.load(now)) {
       if (persisted.expiresAt <= now) continue;
       const hint = dialplan.resolve(persisted.exten, persisted.context);
@@ -131,32 +129,42 @@ export class SubscriptionManager {
         this.journal.removed(subscription);
         continue;
       }
-      this.add(subscription);
-      restored++;
+      this.insert(subscription);
+      this.journal.saved(subscription);
+      restored.push(subscription);
     }
-    return restored;
+    // The raised CSeq ceilings are on disk before any NOTIFY uses them; then the NOTIFYs go out in chunks.
+    await this.journal.flushAll();
+    for (const subscription of restored) this.enqueue(subscription);
+    this.startDraining();
+    return restored.length;
   }
 
   /** Graceful shutdown: stop timers and write what is pending; subscriptions are not terminated. */
   async stop(): Promise<void> {
     this.expiry.stop();
     this.notifier?.stop();
-    await this.journal.flush();
+    await this.journal.flushAll();
   }
 
   private providerChanged(provider: string): void {
     const watchers = this.byProvider.get(provider);
     if (!watchers) return;
     this.log.debug(`presence: ${provider} changed, notifying ${watchers.size} watcher(s)`);
-    for (const subscription of watchers) {
-      if (subscription.queued) continue;
-      subscription.queued = true;
-      this.fanOut.push(subscription);
-    }
-    if (!this.draining) {
-      this.draining = true;
-      setImmediate(() => this.drainFanOut());
-    }
+    for (const subscription of watchers) this.enqueue(subscription);
+    this.startDraining();
+  }
+
+  private enqueue(subscription: Subscription): void {
+    if (subscription.queued) return;
+    subscription.queued = true;
+    this.fanOut.push(subscription);
+  }
+
+  private startDraining(): void {
+    if (this.draining || this.fanOut.length === 0) return;
+    this.draining = true;
+    setImmediate(() => this.drainFanOut());
   }
 
   /** Notifies up to FAN_OUT_CHUNK queued watchers, then yields to I/O (new SUBSCRIBEs, NOTIFY responses). */
@@ -174,6 +182,12 @@ export class SubscriptionManager {
     this.fanOut = [];
     this.fanOutHead = 0;
     this.draining = false;
+  }
+
+  private insert(subscription: Subscription): void {
+    this.byDialog.set(subscription.id, subscription);
+    this.index(subscription);
+    this.expiry.schedule(subscription, subscription.expiresAt);
   }
 
   private remove(subscription: Subscription): void {

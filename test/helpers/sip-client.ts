@@ -70,7 +70,7 @@ export interface NotifyAnswer {
 /** A request as it arrived, retransmissions included. */
 export interface ArrivedRequest {
   message: SipMessage;
-  /** Date.now() at arrival. */
+  /** Date.now() at arrival, before parsing. */
   at: number;
 }
 
@@ -225,6 +225,7 @@ export abstract class SipClient {
 
   /** Hands a raw message to the queue; called by the transports. */
   protected deliver(raw: string, source: RemoteAddress): void {
+    const at = Date.now();
     let message: SipMessage;
     try {
       message = parseSipMessage(raw, source);
@@ -233,7 +234,7 @@ export abstract class SipClient {
       return;
     }
     if (message.isRequest) {
-      this.requests.push({ message, at: Date.now() });
+      this.requests.push({ message, at });
       const key = `${message.header('Via')}|${message.callId}|${message.header('CSeq')}`;
       const retransmitted = this.seenRequests.has(key);
       this.seenRequests.add(key);

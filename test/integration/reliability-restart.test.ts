@@ -38,15 +38,28 @@ describe('integration: reliability — restarts', function () {
     return server;
   }
 
-  async function restart(signal: StopSignal, options: ServerOptions = {}): Promise<PresenceServer> {
+  async function restart(signal: StopSignal): Promise<void> {
     const status = await server!.stop(signal);
     expect(status.signal ?? status.code, 'how the daemon ended').to.equal(signal === 'SIGTERM' ? 0 : 'SIGKILL');
-    return start(options);
+    await start();
   }
 
   async function change(value: string): Promise<void> {
     const result = await server!.cli(['change', 'CustomPresence:7000', value]);
     expect(result.code, result.stderr).to.equal(0);
+  }
+
+  /** After the restart: a NOTIFY with the current state and a higher CSeq, then one per change, on `over`. */
+  async function expectCarriesOn(dialog: WatcherDialog, before: SipMessage, over: SipClient = dialog.client): Promise<void> {
+    const restored = await dialog.nextNotify(8000, over);
+    expect(subscriptionState(restored).state, 'a restart does not end the subscription').to.equal('active');
+    expect(cseqOf(restored), 'CSeq after the restart').to.be.above(cseqOf(before));
+    expect(noteOf(restored)).to.equal('before the restart');
+
+    await change('dnd,,after the restart');
+    const next = await dialog.nextNotify(5000, over);
+    expect(cseqOf(next)).to.equal(cseqOf(restored) + 1);
+    expect(noteOf(next)).to.equal('after the restart');
   }
 
   function track<T extends { close(): Promise<void> }>(closable: T): T {
@@ -96,19 +109,6 @@ describe('integration: reliability — restarts', function () {
       await restart(signal);
       await expectCarriesOn(dialog, before, await listener.connection(0, 8000));
     });
-  }
-
-  /** After the restart: a NOTIFY with the current state and a higher CSeq, then one per change, on `over`. */
-  async function expectCarriesOn(dialog: WatcherDialog, before: SipMessage, over: SipClient = dialog.client): Promise<void> {
-    const restored = await dialog.nextNotify(8000, over);
-    expect(subscriptionState(restored).state, 'a restart does not end the subscription').to.equal('active');
-    expect(cseqOf(restored), 'CSeq after the restart').to.be.above(cseqOf(before));
-    expect(noteOf(restored)).to.equal('before the restart');
-
-    await change('dnd,,after the restart');
-    const next = await dialog.nextNotify(5000, over);
-    expect(cseqOf(next)).to.equal(cseqOf(restored) + 1);
-    expect(noteOf(next)).to.equal('after the restart');
   }
 
   it('does not restore a subscription that expired while the daemon was down', async function () {

@@ -9,8 +9,8 @@ import type { ArrivedRequest } from '../helpers/sip-client.js';
 import { parseVia } from '../helpers/wire.js';
 import type { SipMessage } from '../helpers/wire.js';
 
-const T1 = 100;
-const T2 = 400;
+const T1 = 150;
+const T2 = 600;
 
 function branchOf(message: SipMessage): string | undefined {
   return parseVia(message.headerValues('Via')[0]).branch;

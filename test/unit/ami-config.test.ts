@@ -9,7 +9,7 @@ const GOLDEN_DIR = 'fixtures/ami/config';
 
 /** What a golden file pins: settings, users (rules as written) and diagnostics, as plain JSON. */
 function snapshot(config: AmiConfig): unknown {
-  return {
+  return JSON.parse(JSON.stringify({
     general: config.general,
     users: [...config.users.entries()].map(([key, user]) => ({
       key,
@@ -20,7 +20,7 @@ function snapshot(config: AmiConfig): unknown {
       acl: user.acl.map((rule) => `${rule.sense} ${rule.text}`),
     })),
     diagnostics: config.diagnostics,
-  };
+  }));
 }
 
 function expected(name: string): unknown {

@@ -17,7 +17,7 @@ import { AMI_CLASSES, classNames, parseEventMask } from './ami-permissions.js';
 import {
   formatBlock, formatListComplete, formatListEvent, formatResponse, type AmiMessage, type FramedMessage,
 } from './ami-protocol.js';
-import { parsePresenceRead, parsePresenceWrite, readPresenceField } from './ami-variables.js';
+import { parsePresenceRead, parsePresenceWrite, readPresenceField, type PresenceRead } from './ami-variables.js';
 
 /** What an action needs to know about, and may change in, the session that sent it. */
 export interface SessionState {
@@ -150,13 +150,8 @@ export class AmiActions {
   private presenceState(request: AmiMessage): string {
     const provider = request.get('Provider');
     if (provider === '') return error(request, 'No provider specified');
-    let state: PresenceState;
-    try {
-      state = this.services.commands.presenceOf(provider);
-    } catch (failure) {
-      if (!(failure instanceof PresenceError)) throw failure;
-      return error(request, `Invalid provider ${provider} or provider in invalid state`);
-    }
+    const state = this.presenceOf(provider);
+    if (!state) return error(request, invalidProvider(provider));
     return formatResponse('Success', request, {
       fields: [
         ['Message', 'Presence State'],
@@ -181,15 +176,26 @@ export class AmiActions {
     const variable = request.get('Variable');
     if (variable === '') return error(request, 'No variable specified');
     if (request.get('Channel') !== '') return error(request, 'No such channel');
-    let value: string;
+    let read: PresenceRead;
     try {
-      const read = parsePresenceRead(variable);
-      value = readPresenceField(this.services.commands.presenceOf(read.provider), read);
+      read = parsePresenceRead(variable);
     } catch (failure) {
       if (!(failure instanceof PresenceError)) throw failure;
       return error(request, failure.message);
     }
-    return formatResponse('Success', request, { fields: [['Variable', variable], ['Value', value]] });
+    const state = this.presenceOf(read.provider);
+    if (!state) return error(request, invalidProvider(read.provider));
+    return formatResponse('Success', request, { fields: [['Variable', variable], ['Value', readPresenceField(state, read)]] });
+  }
+
+  /** A provider's state; undefined for anything but `CustomPresence:<name>`. */
+  private presenceOf(provider: string): PresenceState | undefined {
+    try {
+      return this.services.commands.presenceOf(provider);
+    } catch (failure) {
+      if (failure instanceof PresenceError) return undefined;
+      throw failure;
+    }
   }
 
   /** Setvar of PRESENCE_STATE(CustomPresence:<name>): the CLI's change, validation included (nothing stored on error). */
@@ -240,6 +246,11 @@ export class AmiActions {
     return formatResponse('Success', request, { eventList: 'start', text: 'Extension Statuses will follow' }) +
       items.join('') + formatListComplete('ExtensionStateListComplete', request, items.length);
   }
+}
+
+/** Asterisk's answer for a provider it has no state for. */
+function invalidProvider(provider: string): string {
+  return `Invalid provider ${provider} or provider in invalid state`;
 }
 
 function success(request: AmiMessage, text: string): string {
