@@ -8,7 +8,8 @@ import { parseEvent, parseNameAddr } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import { parseUri } from '../sip/uri.js';
-import { EVENT_PACKAGE, type ExpiryPolicy } from '../subscriptions/subscribe-handler.js';
+import { EVENT_PACKAGE } from '../subscriptions/subscribe-handler.js';
+import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
 import type { Logger } from '../util/log.js';
 
 /** Body types a PUBLISH may carry. */
@@ -91,7 +92,8 @@ export class PublishHandler {
       respond(412, 'Conditional Request Failed');
       return undefined;
     }
-    const expires = this.grant(request, respond);
+    // §6 step 4: the expiry (0 removes).
+    const expires = grantExpires(request, this.expiry, respond);
     if (expires === undefined) return undefined;
     if (expires === 0) {
       if (etag !== undefined) return { kind: 'remove', etag };
@@ -106,22 +108,6 @@ export class PublishHandler {
     const state = this.bodyState(request, respond);
     if (state === undefined) return undefined;
     return etag === undefined ? { kind: 'initial', state, expires } : { kind: 'modify', etag, state, expires };
-  }
-
-  /** §6 step 4: too short → 423 with Min-Expires (0 removes); too long → shortened; missing → the default. */
-  private grant(request: SipRequest, respond: Respond): number | undefined {
-    const value = request.get('expires');
-    if (value === undefined) return this.expiry.default;
-    if (!/^\d{1,10}$/.test(value)) {
-      respond(400, 'Malformed Expires header');
-      return undefined;
-    }
-    const expires = Number(value);
-    if (expires > 0 && expires < this.expiry.min) {
-      respond(423, 'Interval Too Brief', { headers: [['Min-Expires', String(this.expiry.min)]] });
-      return undefined;
-    }
-    return Math.min(expires, this.expiry.max);
   }
 
   /** §6 step 5: the body must be a PIDF document we can map to a state (415 for other types, 400 otherwise). */

@@ -3,6 +3,7 @@ import { ACCEPTED_BODY_TYPES, negotiateBody } from '../presence/bodies.js';
 import { wantsDigiumTuple, type DigiumMode } from '../presence/pidf.js';
 import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
+import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import { formatHostPort, type Flow } from '../sip/transport.js';
 import { parseUri } from '../sip/uri.js';
@@ -12,8 +13,6 @@ import { detach, InternPool } from '../util/strings.js';
 import { createSubscription, dialogId, type Subscription } from './subscription.js';
 import { CSEQ_BLOCK } from './subscription-journal.js';
 import type { SubscriptionManager } from './subscription-manager.js';
-
-export interface ExpiryPolicy { min: number; max: number; default: number }
 
 export const EVENT_PACKAGE = 'presence';
 
@@ -48,18 +47,13 @@ export class SubscribeHandler {
       respond(489, 'Bad Event', { headers: [['Allow-Events', EVENT_PACKAGE]] });
       return;
     }
-    const expires = this.requestedExpires(request);
-    if (expires === 'malformed') {
-      respond(400, 'Malformed Expires header');
-      return;
-    }
     const from = parseNameAddr(request.get('from')!)!;
     const toTag = parseNameAddr(request.get('to')!)!.params['tag'];
-    if (toTag) this.inDialog(incoming, dialogId(request.get('call-id')!, toTag, from.params['tag']!), expires, event.params['id'] ?? undefined);
-    else this.initial(incoming, expires, event.params['id'] ?? undefined);
+    if (toTag) this.inDialog(incoming, dialogId(request.get('call-id')!, toTag, from.params['tag']!), event.params['id'] ?? undefined);
+    else this.initial(incoming, event.params['id'] ?? undefined);
   };
 
-  private initial(incoming: IncomingRequest, expires: number | undefined, eventId: string | undefined): void {
+  private initial(incoming: IncomingRequest, eventId: string | undefined): void {
     const { request, respond, flow } = incoming;
     // RFC 6665 §4.1.2 / RFC 3856 §6.6: a body the watcher accepts (no Accept means PIDF), or 406 naming ours.
     const format = negotiateBody(request.getAll('accept'));
@@ -82,7 +76,7 @@ export class SubscribeHandler {
       respond(404, 'Not Found (no hint for this extension)');
       return;
     }
-    const granted = this.grant(expires, respond);
+    const granted = grantExpires(request, this.expiry, respond);
     if (granted === undefined) return;
     const from = parseNameAddr(request.get('from')!)!;
     const localTag = newTag();
@@ -122,7 +116,7 @@ export class SubscribeHandler {
     this.manager.add(subscription);
   }
 
-  private inDialog(incoming: IncomingRequest, id: string, expires: number | undefined, eventId: string | undefined): void {
+  private inDialog(incoming: IncomingRequest, id: string, eventId: string | undefined): void {
     const { request, respond, flow } = incoming;
     const subscription = this.manager.find(id);
     // RFC 6665 §4.1.2.2: a SUBSCRIBE for a dialog or event id we do not know gets 481.
@@ -136,7 +130,7 @@ export class SubscribeHandler {
       respond(500, 'CSeq Out of Order', { toTag: subscription.localTag });
       return;
     }
-    const granted = this.grant(expires, respond, subscription.localTag);
+    const granted = grantExpires(request, this.expiry, respond, { toTag: subscription.localTag });
     if (granted === undefined) return;
     subscription.remoteCseq = cseq;
     // §12.2.2: a target refresh request updates the remote target; the flow follows the watcher (NAT rebinding).
@@ -152,23 +146,6 @@ export class SubscribeHandler {
       ['Expires', String(granted)],
       ['Contact', `<${subscription.localContact}>`],
     ];
-  }
-
-  /** RFC 6665 §4.2.1.1: too short → 423 with Min-Expires; too long → shortened; missing → the default. */
-  private grant(expires: number | undefined, respond: IncomingRequest['respond'], toTag?: string): number | undefined {
-    if (expires === undefined) return this.expiry.default;
-    if (expires > 0 && expires < this.expiry.min) {
-      respond(423, 'Interval Too Brief', { toTag, headers: [['Min-Expires', String(this.expiry.min)]] });
-      return undefined;
-    }
-    return Math.min(expires, this.expiry.max);
-  }
-
-  private requestedExpires(request: SipRequest): number | undefined | 'malformed' {
-    const value = request.get('expires');
-    if (value === undefined) return undefined;
-    if (!/^\d{1,10}$/.test(value)) return 'malformed';
-    return Number(value);
   }
 }
 
