@@ -39,6 +39,12 @@ export class PresenceCommands {
     }));
   }
 
+  /** Every provider that has a state, set or published, with its effective state, in name order (AMI PresenceStateList). */
+  presenceStates(): Array<{ provider: string; state: PresenceState }> {
+    const names = new Set([...this.presence.list().map((record) => record.name), ...this.presence.publications.names()]);
+    return [...names].sort().map((name) => ({ provider: CUSTOM_PRESENCE + name, state: this.presence.stateOf(CUSTOM_PRESENCE + name) }));
+  }
+
   /** One provider's current state (AMI PresenceState, PRESENCE_STATE reads), the entity checked as `change` does. */
   presenceOf(entity: string): PresenceState {
     return this.presence.stateOf(CUSTOM_PRESENCE + customPresenceName(entity));

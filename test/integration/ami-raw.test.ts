@@ -1,9 +1,11 @@
 // The AMI over raw sockets, for what a client library would never send: requests before login, bad secrets, MD5
 // logins, malformed and oversized input, clients that vanish or never read, too many connections.
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import { expect } from 'chai';
-import { startServer } from '../helpers/server.js';
+import { makeTempDir, removeDir, startServer } from '../helpers/server.js';
 import type { PresenceServer } from '../helpers/server.js';
 import { eventually } from '../helpers/sip-client.js';
 
@@ -194,6 +196,16 @@ describe('integration: AMI over raw sockets', function () {
       await ami.closed;
     });
 
+    it('writes the events an action causes after its response', async function () {
+      const ami = await RawAmi.login(server.amiPort);
+      await ami.nextWhere((block) => block.get('Event') === 'FullyBooted');
+      ami.write('Action: Setvar\r\nVariable: PRESENCE_STATE(CustomPresence:2000)\r\nValue: chat\r\nActionID: order\r\n\r\n');
+      const [first, second] = [await ami.nextWhere(() => true), await ami.nextWhere(() => true)];
+      expect(first.fields.slice(0, 2)).to.deep.equal([['Response', 'Success'], ['ActionID', 'order']]);
+      expect(second.get('Event')).to.equal('PresenceStateChange');
+      ami.close();
+    });
+
     it('says Goodbye to Logoff and closes the connection', async function () {
       const ami = await RawAmi.login(server.amiPort);
       const goodbye = await ami.request(['Action: Logoff', 'ActionID: bye']);
@@ -291,9 +303,10 @@ describe('integration: AMI over raw sockets', function () {
       ami.close();
     });
 
-    it('survives binary garbage, NUL bytes and invalid UTF-8', async function () {
+    it('survives binary garbage, NUL bytes, invalid UTF-8 and a flood of empty lines', async function () {
       const ami = await RawAmi.login(server.amiPort);
       ami.write(Buffer.concat([randomBytes(4096), Buffer.alloc(512), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x0a, 0x0a])]));
+      ami.write('\n'.repeat(100_000));
       // The garbage may hold empty lines, each answered as a request without Action: look for the Ping's answer.
       ami.write('\r\n\r\nAction: Ping\r\nActionID: after-garbage\r\n\r\n');
       const pong = await ami.nextWhere((block) => block.get('ActionID') === 'after-garbage');
@@ -360,6 +373,55 @@ describe('integration: AMI over raw sockets', function () {
       const fourth = await RawAmi.open(limited.amiPort);
       expect(fourth.banner).to.match(/^Asterisk Call Manager\//);
       for (const ami of [first, second, fourth]) ami.close();
+    });
+  });
+
+  describe('options and reload', function () {
+    it('is off unless --ami is given', async function () {
+      const plain = await startServer();
+      try {
+        expect(plain.amiPort).to.equal(0);
+      } finally {
+        await plain.stop();
+      }
+    });
+
+    it('refuses to start without a readable users file, or with one and no --ami', async function () {
+      const cases: Array<[string[], string]> = [
+        [['--ami', '127.0.0.1:0'], '--ami needs --ami-config FILE'],
+        [['--ami-config', 'fixtures/ami/manager.conf'], '--ami-config has no effect without --ami'],
+        [['--ami', '127.0.0.1:0', '--ami-config', 'fixtures/ami/no-such.conf'], 'cannot read AMI config fixtures/ami/no-such.conf'],
+        [['--ami', 'localhost', '--ami-config', 'fixtures/ami/manager.conf'], "invalid listen address 'localhost'"],
+      ];
+      for (const [args, message] of cases) {
+        const failure = await startServer({ args }).then(async (started) => {
+          await started.stop();
+          return 'started';
+        }, (error: Error) => error.message);
+        expect(failure, args.join(' ')).to.include(message);
+      }
+    });
+
+    it('re-reads the users on SIGHUP', async function () {
+      const dir = await makeTempDir();
+      const users = path.join(dir, 'manager.conf');
+      await writeFile(users, '[admin]\nsecret = first\nread = call\nwrite = call\n');
+      const reloading = await startServer({ args: ['--ami', '127.0.0.1:0', '--ami-config', users] });
+      try {
+        const before = await RawAmi.open(reloading.amiPort);
+        expect((await before.request(['Action: Login', 'Username: admin', 'Secret: second'])).get('Message')).to.equal('Authentication failed');
+        await writeFile(users, '[admin]\nsecret = second\nread = call\nwrite = call\n');
+        reloading.signal('SIGHUP');
+        await eventually(async () => {
+          const ami = await RawAmi.open(reloading.amiPort);
+          const accepted = (await ami.request(['Action: Login', 'Username: admin', 'Secret: second'])).get('Message') === 'Authentication accepted';
+          ami.close();
+          return accepted;
+        }, 15_000, 'a login with the new secret');
+      } finally {
+        await reloading.stop();
+        await removeDir(dir);
+      }
     });
   });
 });

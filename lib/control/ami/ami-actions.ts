@@ -164,9 +164,8 @@ export class AmiActions {
   }
 
   private presenceStateList(request: AmiMessage): string {
-    const rows = this.services.commands.list();
-    const items = rows.map((row) => formatListEvent('PresenceStateChange', request,
-      presenceStateChangeFields(`CustomPresence:${row.name}`, row)));
+    const items = this.services.commands.presenceStates().map(({ provider, state }) =>
+      formatListEvent('PresenceStateChange', request, presenceStateChangeFields(provider, state)));
     return formatResponse('Success', request, { eventList: 'start', text: 'Presence State Changes will follow' }) +
       items.join('') + formatListComplete('PresenceStateListComplete', request, items.length);
   }

@@ -30,7 +30,9 @@ export class AmiSession implements SessionState {
   /** Asterisk's send_events starts as -1: every class. */
   eventMask = -1;
   private readonly framer: AmiFramer;
-  private readonly pending: FramedMessage[] = [];
+  /** Requests read but not answered: `pending[next]` onwards (an index, as one chunk may hold thousands). */
+  private pending: FramedMessage[] = [];
+  private next = 0;
   private answering = false;
   private held: string[] = [];
   private heldBytes = 0;
@@ -87,15 +89,25 @@ export class AmiSession implements SessionState {
   }
 
   private receive(chunk: string): void {
-    this.pending.push(...this.framer.push(chunk));
-    if (this.pending.length >= this.limits.maxPendingRequests) this.socket.pause();
+    // A loop, not push(...): one chunk of bare newlines holds tens of thousands of (empty) requests.
+    for (const framed of this.framer.push(chunk)) this.pending.push(framed);
+    if (this.pending.length - this.next >= this.limits.maxPendingRequests) this.socket.pause();
     void this.answerPending();
+  }
+
+  private takePending(): FramedMessage | undefined {
+    const framed = this.pending[this.next++];
+    if (this.next >= this.pending.length) {
+      this.pending = [];
+      this.next = 0;
+    }
+    return framed;
   }
 
   private async answerPending(): Promise<void> {
     if (this.answering) return;
     this.answering = true;
-    for (let framed = this.pending.shift(); framed && this.isOpen; framed = this.pending.shift()) {
+    for (let framed = this.takePending(); framed && this.isOpen; framed = this.takePending()) {
       const outcome = await this.handlers.answer(framed, this);
       if (!this.isOpen) break;
       this.write(outcome.output + this.takeHeld());
@@ -137,7 +149,8 @@ export class AmiSession implements SessionState {
   private closed(): void {
     clearTimeout(this.authTimer);
     this.ending = true;
-    this.pending.length = 0;
+    this.pending = [];
+    this.next = 0;
     this.held = [];
     this.handlers.closed(this);
   }
