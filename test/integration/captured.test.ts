@@ -2,9 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { startServer } from '../helpers/server.js';
-import type { PresenceServer } from '../helpers/server.js';
 import { UdpSipClient } from '../helpers/sip-client.js';
+import { useServer, useSharedClient } from '../helpers/suite.js';
 import { normaliseUri, parsePidf, subscriptionState, uriOf } from '../helpers/wire.js';
 
 const CAPTURES = ['baresip-subscribe.sip', 'linphonec-subscribe.sip', 'sipp-subscribe.sip'];
@@ -18,29 +17,19 @@ function retarget(capture: string, serverPort: number, localPort: number): strin
 }
 
 describe('integration: captured SUBSCRIBEs', function () {
-  let server: PresenceServer;
-  let client: UdpSipClient;
-
-  before(async function () {
-    server = await startServer();
-    client = await UdpSipClient.open(server.udpPort);
-  });
-
-  after(async function () {
-    await client?.close();
-    await server?.stop();
-  });
+  const server = useServer();
+  const client = useSharedClient(() => UdpSipClient.open(server().udpPort));
 
   for (const capture of CAPTURES) {
     it(`accepts ${capture} and notifies its Contact`, async function () {
-      const request = retarget(readFileSync(path.resolve(process.cwd(), 'fixtures/sip', capture), 'utf8'), server.udpPort, client.localPort);
+      const request = retarget(readFileSync(path.resolve(process.cwd(), 'fixtures/sip', capture), 'utf8'), server().udpPort, client().localPort);
       const callId = /^Call-ID:\s*(\S+)/m.exec(request)?.[1];
       const contact = uriOf(/^Contact:\s*(.*)$/m.exec(request)?.[1] ?? '');
-      expect(contact).to.include(`:${client.localPort}`);
+      expect(contact).to.include(`:${client().localPort}`);
 
-      const response = await client.request(request);
+      const response = await client().request(request);
       expect(response.status).to.equal(200);
-      const notify = await client.waitFor((message) => message.method === 'NOTIFY' && message.callId === callId);
+      const notify = await client().waitFor((message) => message.method === 'NOTIFY' && message.callId === callId);
       expect(normaliseUri(notify.requestUri ?? '')).to.equal(normaliseUri(contact));
       expect(subscriptionState(notify).state).to.equal('active');
       expect(parsePidf(notify.body).entity).to.equal('sip:6002@127.0.0.1');

@@ -1,11 +1,8 @@
 // Requests the server must refuse (RFC 3261 §8.2, §16.3, §21.4) and the reason phrases that explain why.
 import { expect } from 'chai';
-import { startServer } from '../helpers/server.js';
-import type { PresenceServer } from '../helpers/server.js';
-import { newCallId, openClient } from '../helpers/sip-client.js';
-import type { RequestOptions, SipClient, Transport } from '../helpers/sip-client.js';
-
-const TRANSPORTS: Transport[] = ['UDP', 'TCP'];
+import { newCallId } from '../helpers/sip-client.js';
+import type { RequestOptions } from '../helpers/sip-client.js';
+import { forEachTransport, useServer } from '../helpers/suite.js';
 
 interface BadRequest {
   title: string;
@@ -30,55 +27,35 @@ const BAD_DATAGRAMS: BadRequest[] = [
 ];
 
 describe('integration: malformed and unroutable requests', function () {
-  let server: PresenceServer;
+  const server = useServer();
 
-  before(async function () {
-    server = await startServer();
-  });
-
-  after(async function () {
-    await server?.stop();
-  });
-
-  for (const transport of TRANSPORTS) {
-    describe(`over ${transport}`, function () {
-      let client: SipClient;
-
-      beforeEach(async function () {
-        client = await openClient(transport, server);
+  forEachTransport(server, (client, transport) => {
+    const cases = transport === 'UDP' ? [...BAD_REQUESTS, ...BAD_DATAGRAMS] : BAD_REQUESTS;
+    for (const { title, options, reason } of cases) {
+      it(`answers a SUBSCRIBE ${title} with 400 naming the problem`, async function () {
+        const response = await client().request(client().buildSubscribe(options));
+        expect(response.status).to.equal(400);
+        expect(response.reason).to.match(reason);
       });
+    }
 
-      afterEach(async function () {
-        await client?.close();
-      });
-
-      const cases = transport === 'UDP' ? [...BAD_REQUESTS, ...BAD_DATAGRAMS] : BAD_REQUESTS;
-      for (const { title, options, reason } of cases) {
-        it(`answers a SUBSCRIBE ${title} with 400 naming the problem`, async function () {
-          const response = await client.request(client.buildSubscribe(options));
-          expect(response.status).to.equal(400);
-          expect(response.reason).to.match(reason);
-        });
-      }
-
-      it('cannot answer a SUBSCRIBE without Via, and keeps serving', async function () {
-        const callId = newCallId();
-        await client.send(client.buildSubscribe({ callId, set: { Via: null } }));
-        await client.expectNone((message) => message.callId === callId, 700, 'response to a request without Via');
-        expect((await client.request(client.buildRequest('OPTIONS'))).status).to.equal(200);
-      });
-
-      for (const uri of ['tel:6002', 'mailto:x@y']) {
-        it(`answers a SUBSCRIBE to ${uri} with 416`, async function () {
-          const response = await client.request(client.buildSubscribe({ uri }));
-          expect(response.status).to.equal(416);
-        });
-      }
-
-      it('answers a SUBSCRIBE with Max-Forwards: 0 with 483', async function () {
-        const response = await client.request(client.buildSubscribe({ set: { 'Max-Forwards': '0' } }));
-        expect(response.status).to.equal(483);
-      });
+    it('cannot answer a SUBSCRIBE without Via, and keeps serving', async function () {
+      const callId = newCallId();
+      await client().send(client().buildSubscribe({ callId, set: { Via: null } }));
+      await client().expectNone((message) => message.callId === callId, 700, 'response to a request without Via');
+      expect((await client().request(client().buildRequest('OPTIONS'))).status).to.equal(200);
     });
-  }
+
+    for (const uri of ['tel:6002', 'mailto:x@y']) {
+      it(`answers a SUBSCRIBE to ${uri} with 416`, async function () {
+        const response = await client().request(client().buildSubscribe({ uri }));
+        expect(response.status).to.equal(416);
+      });
+    }
+
+    it('answers a SUBSCRIBE with Max-Forwards: 0 with 483', async function () {
+      const response = await client().request(client().buildSubscribe({ set: { 'Max-Forwards': '0' } }));
+      expect(response.status).to.equal(483);
+    });
+  });
 });

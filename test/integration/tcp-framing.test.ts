@@ -1,87 +1,70 @@
 // Stream framing over TCP (RFC 3261 §18.3), CRLF keep-alives (RFC 5626 §4.4.1) and oversized messages.
 import { expect } from 'chai';
-import { startServer } from '../helpers/server.js';
-import type { PresenceServer } from '../helpers/server.js';
 import { newCallId, TcpSipClient, UdpSipClient } from '../helpers/sip-client.js';
+import { useClient, useServer } from '../helpers/suite.js';
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('integration: TCP framing', function () {
-  let server: PresenceServer;
-  let client: TcpSipClient;
+  const server = useServer();
+  const client = useClient(() => TcpSipClient.connect(server().tcpPort));
 
-  before(async function () {
-    server = await startServer();
-  });
-
-  after(async function () {
-    await server?.stop();
-  });
-
-  beforeEach(async function () {
-    client = await TcpSipClient.connect(server.tcpPort);
-  });
-
-  afterEach(async function () {
-    await client?.close();
-  });
-
-  async function expectOptionsAnswered(over: TcpSipClient | UdpSipClient = client): Promise<void> {
+  async function expectOptionsAnswered(over: TcpSipClient | UdpSipClient = client()): Promise<void> {
     expect((await over.request(over.buildRequest('OPTIONS'))).status).to.equal(200);
   }
 
   it('answers two requests written in one segment', async function () {
     const first = newCallId();
     const second = newCallId();
-    await client.send(client.buildRequest('OPTIONS', { callId: first }) + client.buildRequest('OPTIONS', { callId: second }));
-    expect((await client.waitFor((message) => message.callId === first)).status).to.equal(200);
-    expect((await client.waitFor((message) => message.callId === second)).status).to.equal(200);
+    await client().send(client().buildRequest('OPTIONS', { callId: first }) + client().buildRequest('OPTIONS', { callId: second }));
+    expect((await client().waitFor((message) => message.callId === first)).status).to.equal(200);
+    expect((await client().waitFor((message) => message.callId === second)).status).to.equal(200);
   });
 
   it('answers a request split across three writes exactly once', async function () {
     const callId = newCallId();
-    const request = client.buildRequest('MESSAGE', { callId, body: 'a body split in the middle', set: { 'Content-Type': 'text/plain' } });
+    const request = client().buildRequest('MESSAGE', { callId, body: 'a body split in the middle', set: { 'Content-Type': 'text/plain' } });
     const inHeaders = request.indexOf('Call-ID') + 4;
     const inBody = request.length - 10;
     for (const chunk of [request.slice(0, inHeaders), request.slice(inHeaders, inBody), request.slice(inBody)]) {
-      await client.send(chunk);
+      await client().send(chunk);
       await pause(50);
     }
-    expect((await client.waitFor((message) => message.callId === callId)).status).to.equal(405);
-    await client.expectNone((message) => message.callId === callId, 500, 'second response');
+    expect((await client().waitFor((message) => message.callId === callId)).status).to.equal(405);
+    await client().expectNone((message) => message.callId === callId, 500, 'second response');
     await expectOptionsAnswered();
   });
 
   it('answers a request written byte by byte', async function () {
     const callId = newCallId();
-    for (const byte of Buffer.from(client.buildRequest('OPTIONS', { callId }))) await client.send(Buffer.from([byte]));
-    expect((await client.waitFor((message) => message.callId === callId)).status).to.equal(200);
+    for (const byte of Buffer.from(client().buildRequest('OPTIONS', { callId }))) await client().send(Buffer.from([byte]));
+    expect((await client().waitFor((message) => message.callId === callId)).status).to.equal(200);
     await expectOptionsAnswered();
   });
 
   it('answers a CRLFCRLF keep-alive ping with a CRLF pong', async function () {
-    await client.send('\r\n\r\n');
-    await client.waitForPongs(1);
+    await client().send('\r\n\r\n');
+    await client().waitForPongs(1);
     await expectOptionsAnswered();
   });
 
   it('drops (or refuses with 513) a message with a 200 KB header section and keeps serving', async function () {
     const callId = newCallId();
-    const huge = client.buildRequest('OPTIONS', { callId, set: { 'X-Padding': 'a'.repeat(200 * 1024) } });
-    await client.send(huge).catch(() => undefined);
-    const outcome = await client.waitFor((message) => message.callId === callId, 10000).then(
+    const huge = client().buildRequest('OPTIONS', { callId, set: { 'X-Padding': 'a'.repeat(200 * 1024) } });
+    await client().send(huge).catch(() => undefined);
+    const outcome = await client().waitFor((message) => message.callId === callId, 10000).then(
       (response) => response.status,
-      (error: Error) => (client.isClosed ? 'closed' : Promise.reject(error)),
+      (error: Error) => (client().isClosed ? 'closed' : Promise.reject(error)),
     );
     expect(outcome).to.be.oneOf([513, 'closed']);
 
-    const fresh = await TcpSipClient.connect(server.tcpPort);
+    const fresh = await TcpSipClient.connect(server().tcpPort);
     try {
       await expectOptionsAnswered(fresh);
     } finally {
       await fresh.close();
     }
-    const udp = await UdpSipClient.open(server.udpPort);
+    const udp = await UdpSipClient.open(server().udpPort);
     try {
       await expectOptionsAnswered(udp);
     } finally {
