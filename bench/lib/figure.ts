@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** One benchmark figure: the line `npm run bench` prints, its target, and everything measured (for results.json). */
 export interface Figure<Details> {
@@ -21,5 +22,5 @@ export function removeWorkDir(dir: string): Promise<void> {
 
 /** True when this module is the program node was started with (`node dist/bench/x.js`). */
 export function isMain(moduleUrl: string): boolean {
-  return process.argv[1] !== undefined && path.resolve(process.argv[1]) === new URL(moduleUrl).pathname;
+  return process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(moduleUrl);
 }

@@ -81,6 +81,7 @@ function expect(kind: ArrivalKind, count: number, timeoutMs: number, announce: b
     };
     const timer = setTimeout(() => expectation.done(), timeoutMs);
     expectations.add(expectation);
+    if (announce) report({ type: 'armed', kind });
     if (count <= 0) expectation.done();
   });
 }

@@ -44,6 +44,8 @@ export interface ExpectedReport {
 export type WatcherReport =
   | { type: 'ready'; ports: number[] }
   | SubscribedReport
+  /** The expectation is counting: the burst may start. */
+  | { type: 'armed'; kind: ArrivalKind }
   /** The first arrival of an armed expectation, so the bench can act while the burst is still going. */
   | { type: 'first'; kind: ArrivalKind; at: number }
   | ExpectedReport;

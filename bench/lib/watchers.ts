@@ -19,15 +19,26 @@ export interface SubscribeRequest {
   settleMs?: number;
 }
 
+export interface Armed {
+  result: Promise<ExpectedReport>;
+}
+
 export class Watchers {
   private subscribed: ((report: SubscribedReport) => void) | undefined;
   private readonly expected = new Map<ArrivalKind, (report: ExpectedReport) => void>();
+  private readonly armed = new Map<ArrivalKind, () => void>();
   private readonly firsts = new Map<ArrivalKind, (at: number) => void>();
+  /** Rejecters of everything awaited from the process, so that its death fails the figure instead of hanging it. */
+  private readonly waiting = new Set<(error: Error) => void>();
+  private closing = false;
   private readonly exited: Promise<void>;
 
   private constructor(private readonly child: ChildProcess, readonly ports: number[]) {
     child.on('message', (report: WatcherReport) => this.receive(report));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      if (!this.closing) for (const reject of this.waiting) reject(new Error(`watcher process died (${signal ?? code})`));
+      resolve();
+    }));
   }
 
   static start(sockets = DEFAULT_SOCKETS): Promise<Watchers> {
@@ -44,26 +55,43 @@ export class Watchers {
   }
 
   subscribe(request: SubscribeRequest): Promise<SubscribedReport> {
-    return new Promise((resolve) => {
+    return this.await((resolve) => {
       this.subscribed = resolve;
       this.send({ type: 'subscribe', expires: 3600, settleMs: 30_000, ...request });
     });
   }
 
-  /** Resolves once `count` new arrivals of `kind` are in (or after `timeoutMs`); `onFirst` runs at the first one. */
-  expect(kind: ArrivalKind, count: number, timeoutMs: number, onFirst?: (at: number) => void): Promise<ExpectedReport> {
-    return new Promise((resolve) => {
-      this.expected.set(kind, resolve);
+  /**
+   * Starts counting arrivals of `kind` and resolves once the watcher process counts (start the burst then).
+   * `result` resolves when `count` new arrivals are in, or after `timeoutMs`; `onFirst` runs at the first one.
+   */
+  arm(kind: ArrivalKind, count: number, timeoutMs: number, onFirst?: (at: number) => void): Promise<Armed> {
+    return this.await((armed) => {
+      const result = this.await<ExpectedReport>((resolve) => this.expected.set(kind, resolve));
+      // Awaited later: a death in between must not count as an unhandled rejection.
+      result.catch(() => undefined);
+      this.armed.set(kind, () => armed({ result }));
       if (onFirst) this.firsts.set(kind, onFirst);
       this.send({ type: 'expect', kind, count, timeoutMs });
     });
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.child.connected) this.send({ type: 'close' });
     const forced = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await this.exited;
     clearTimeout(forced);
+  }
+
+  private await<T>(start: (resolve: (value: T) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      start((value) => {
+        this.waiting.delete(reject);
+        resolve(value);
+      });
+    });
   }
 
   private send(command: WatcherCommand): void {
@@ -75,6 +103,10 @@ export class Watchers {
       case 'subscribed':
         this.subscribed?.(report);
         this.subscribed = undefined;
+        break;
+      case 'armed':
+        this.armed.get(report.kind)?.();
+        this.armed.delete(report.kind);
         break;
       case 'first':
         this.firsts.get(report.kind)?.(report.at);
