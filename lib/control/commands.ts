@@ -3,7 +3,7 @@ import { CUSTOM_PRESENCE, type PresenceService } from '../presence/presence-serv
 import { customPresenceName, parsePresenceValue, type PresenceState } from '../presence/state.js';
 import { describeFlow } from '../sip/transport.js';
 import type { SubscriptionManager } from '../subscriptions/subscription-manager.js';
-import { resourceKey } from '../subscriptions/subscription.js';
+import { resourceKey, watcherUri } from '../subscriptions/subscription.js';
 import type { HintRow, PresenceListRow, SubscriptionRow } from './format.js';
 
 export interface ChangeResult { name: string; stateText: string }
@@ -71,7 +71,7 @@ export class PresenceCommands {
     const now = Date.now();
     return [...this.manager.all()].map((subscription) => ({
       resource: resourceKey(subscription.resource.exten, subscription.resource.context),
-      watcher: subscription.watcher,
+      watcher: watcherUri(subscription),
       userAgent: subscription.userAgent,
       transport: describeFlow(subscription.flow),
       expiresIn: Math.max(0, Math.round((subscription.expiresAt - now) / 1000)),

@@ -51,7 +51,7 @@ function toRecord(entry: Entry): PublicationRecord {
 
 function fromRecord(record: PublicationRecord): Entry {
   const { etag, name, state, subtype, message, source, changedAt, expiresAt } = record;
-  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, dueAt: 0, generation: 0 };
+  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, dueAt: 0, heapIndex: -1 };
 }
 
 /**
@@ -98,7 +98,7 @@ export class Publications {
   add(name: string, state: PresenceState, source: string, expiresAt: number): Promise<Publication | undefined> {
     return this.serially(async () => {
       if (this.live(name).length >= MAX_PUBLICATIONS_PER_NAME) return undefined;
-      const entry: Entry = { etag: newEntityTag(), name, state: frozen(state), source, changedAt: this.clock(), expiresAt, dueAt: 0, generation: 0 };
+      const entry: Entry = { etag: newEntityTag(), name, state: frozen(state), source, changedAt: this.clock(), expiresAt, dueAt: 0, heapIndex: -1 };
       await this.store.savePublication(toRecord(entry));
       this.insert(entry);
       this.changed(name);
@@ -121,7 +121,7 @@ export class Publications {
         changedAt: newState ? this.clock() : current.changedAt,
         expiresAt: update.expiresAt,
         dueAt: 0,
-        generation: 0,
+        heapIndex: -1,
       };
       await this.store.savePublication(toRecord(next), etag);
       this.delete(current);

@@ -1,5 +1,6 @@
 import type { SipRequest } from './message.js';
 import { parseNameAddr } from './headers.js';
+import { detach } from '../util/strings.js';
 import type { Flow } from './transport.js';
 
 /**
@@ -37,7 +38,8 @@ export class ServerTransactions {
     const transaction: ServerTransaction = {};
     if (flow.protocol !== 'UDP') return transaction;
     const key = transactionKey(req);
-    if (key !== undefined) this.current.set(key, transaction);
+    // The key is built from slices of the request: detached, so the cache does not keep the whole request alive.
+    if (key !== undefined) this.current.set(detach(key), transaction);
     return transaction;
   }
 

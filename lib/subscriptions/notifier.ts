@@ -8,7 +8,7 @@ import { PRODUCT, type SipStack } from '../sip/stack.js';
 import type { Target } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { newBranch } from '../util/random.js';
-import type { DeliveryTimer, Subscription } from './subscription.js';
+import { watcherUri, type DeliveryTimer, type Subscription } from './subscription.js';
 import type { SubscriptionJournal } from './subscription-journal.js';
 import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
 import { TimerQueue } from '../util/timer-queue.js';
@@ -26,6 +26,10 @@ export class Notifier {
   private readonly bodies = new Map<string, CachedBody>();
   private readonly delayed: TimerQueue<DeliveryTimer>;
   private readonly minIntervalMs: number;
+  /** NOTIFY transactions open right now. */
+  inFlight = 0;
+  /** Called whenever a NOTIFY transaction ends (the fan-out uses it to keep a window of open transactions). */
+  onSettled: () => void = () => undefined;
 
   constructor(
     private readonly stack: SipStack,
@@ -38,7 +42,6 @@ export class Notifier {
   ) {
     this.minIntervalMs = 1000 / policy.maxRate;
     this.delayed = new TimerQueue((timer) => {
-      timer.armed = false;
       if (timer.subscription.pending) this.notify(timer.subscription);
     });
   }
@@ -46,7 +49,7 @@ export class Notifier {
   /** Sends the current state now, or as soon as the in-flight NOTIFY, rate limit or retry delay allows. */
   notify(subscription: Subscription): void {
     subscription.pending = true;
-    if (subscription.inFlight || subscription.deliveryTimer.armed) return;
+    if (subscription.inFlight || this.isDelayed(subscription)) return;
     const now = Date.now();
     const earliest = subscription.lastSentAt + this.minIntervalMs;
     if (earliest > now) {
@@ -56,6 +59,7 @@ export class Notifier {
     subscription.pending = false;
     subscription.lastSentAt = now;
     const text = this.build(subscription);
+    this.inFlight++;
     subscription.inFlight = this.stack.sendRequest(
       { branch: text.branch, method: 'NOTIFY', text: text.message, flow: subscription.flow, fallback: fallbackTarget(subscription) },
       (result) => this.delivered(subscription, result),
@@ -71,12 +75,18 @@ export class Notifier {
   }
 
   private delay(subscription: Subscription, at: number): void {
-    subscription.deliveryTimer.armed = true;
+    subscription.deliveryTimer ??= { subscription, dueAt: 0, heapIndex: -1 };
     this.delayed.schedule(subscription.deliveryTimer, at);
+  }
+
+  private isDelayed(subscription: Subscription): boolean {
+    return subscription.deliveryTimer !== undefined && this.delayed.isScheduled(subscription.deliveryTimer);
   }
 
   private delivered(subscription: Subscription, result: TransactionResult): void {
     subscription.inFlight = undefined;
+    this.inFlight--;
+    this.onSettled();
     if (result.status >= 200 && result.status < 300) {
       subscription.failures = 0;
       if (subscription.pending) this.notify(subscription);
@@ -93,17 +103,16 @@ export class Notifier {
     if (kind === 'transient' && ++subscription.failures < this.policy.maxFailures) {
       const retryAfter = parseRetryAfter(result.response?.get('retry-after'));
       const wait = retryDelay(this.policy, subscription.failures, retryAfter);
-      this.log.info(`notify: ${subscription.watcher} (${subscription.presentity}): ${why}; retry ${subscription.failures} in ${wait} ms`);
+      this.log.info(`notify: ${watcherUri(subscription)} (${subscription.presentity}): ${why}; retry ${subscription.failures} in ${wait} ms`);
       // The retry carries the newest state in a new transaction with a new CSeq.
       subscription.pending = true;
       this.delay(subscription, Date.now() + wait);
       return;
     }
     const detail = kind === 'transient' ? `${why} (${subscription.failures} failures in a row)` : why;
-    if (!subscription.terminated) this.log.info(`notify: dropping subscription of ${subscription.watcher} to ${subscription.presentity}: ${detail}`);
+    if (!subscription.terminated) this.log.info(`notify: dropping subscription of ${watcherUri(subscription)} to ${subscription.presentity}: ${detail}`);
     subscription.pending = false;
-    this.delayed.cancel(subscription.deliveryTimer);
-    subscription.deliveryTimer.armed = false;
+    if (subscription.deliveryTimer) this.delayed.cancel(subscription.deliveryTimer);
     this.onGone(subscription, detail);
   }
 

@@ -87,9 +87,8 @@ export class SubscribeHandler {
       callId: detach(callId),
       localTag,
       remoteTag: detach(from.params['tag']!),
-      localIdentity: detach(request.get('to')!),
+      localIdentity: this.shared.get(request.get('to')!),
       remoteIdentity: detach(request.get('from')!),
-      watcher: detach(from.uri),
       remoteTarget: detach(contact),
       routeSet: routeSet.length === 0 ? NO_ROUTES : routeSet.map(detach),
       localCseq: 0,
@@ -112,7 +111,7 @@ export class SubscribeHandler {
       this.manager.terminate(subscription, 'timeout');
       return;
     }
-    this.log.debug(`subscribe: ${subscription.watcher} → ${exten}@${this.context} for ${granted}s over ${flow.protocol}`);
+    this.log.debug(`subscribe: ${from.uri} → ${exten}@${this.context} for ${granted}s over ${flow.protocol}`);
     this.manager.add(subscription);
   }
 

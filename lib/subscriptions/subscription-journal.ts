@@ -21,7 +21,6 @@ export interface PersistedSubscription {
   remoteTag: string;
   localIdentity: string;
   remoteIdentity: string;
-  watcher: string;
   remoteTarget: string;
   routeSet: string[];
   cseqCeiling: number;
@@ -134,7 +133,6 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
     remoteTag: subscription.remoteTag,
     localIdentity: subscription.localIdentity,
     remoteIdentity: subscription.remoteIdentity,
-    watcher: subscription.watcher,
     remoteTarget: subscription.remoteTarget,
     routeSet: subscription.routeSet,
     cseqCeiling: subscription.cseqCeiling,

@@ -6,9 +6,14 @@ import type { Notifier } from './notifier.js';
 import type { PersistedSubscription, SubscriptionJournal } from './subscription-journal.js';
 import { resourceKey, type Subscription } from './subscription.js';
 
-/** Watchers notified per event-loop turn during a fan-out: large enough to keep sockets busy, small enough (a few
- * milliseconds) that a SUBSCRIBE arriving meanwhile is answered promptly. */
-const FAN_OUT_CHUNK = 256;
+/**
+ * Fan-out pacing. Per event-loop turn at most FAN_OUT_CHUNK NOTIFYs leave — about as many answers as one poll reads
+ * from a socket (libuv reads 32 datagrams per turn) — and at most FAN_OUT_WINDOW NOTIFY transactions are open at
+ * once, so the answers never overflow the socket's receive buffer and a SUBSCRIBE arriving meanwhile is answered
+ * within a turn.
+ */
+const FAN_OUT_CHUNK = 32;
+const FAN_OUT_WINDOW = 1024;
 
 /**
  * All live subscriptions: indexed by dialog (for in-dialog SUBSCRIBEs) and by presence provider (for fan-out on a
@@ -25,6 +30,8 @@ export class SubscriptionManager {
   private fanOut: Subscription[] = [];
   private fanOutHead = 0;
   private draining = false;
+  /** The drain is waiting for open NOTIFY transactions to finish. */
+  private awaitingWindow = false;
 
   constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger) {
     this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'));
@@ -33,6 +40,11 @@ export class SubscriptionManager {
   /** Wired after construction: the notifier reports gone watchers back here. */
   attach(notifier: Notifier, presence: PresenceService): void {
     this.notifier = notifier;
+    notifier.onSettled = () => {
+      if (!this.awaitingWindow || notifier.inFlight >= FAN_OUT_WINDOW / 2) return;
+      this.awaitingWindow = false;
+      setImmediate(() => this.drainFanOut());
+    };
     presence.on('change', (provider) => this.providerChanged(provider));
   }
 
@@ -133,10 +145,12 @@ export class SubscriptionManager {
       this.journal.saved(subscription);
       restored.push(subscription);
     }
-    // The raised CSeq ceilings are on disk before any NOTIFY uses them; then the NOTIFYs go out in chunks.
-    await this.journal.flushAll();
-    for (const subscription of restored) this.enqueue(subscription);
-    this.startDraining();
+    // Serving starts now; each watcher's NOTIFY waits until its raised CSeq ceiling is on disk, then the NOTIFYs go
+    // out through the paced fan-out queue.
+    void this.journal.flushAll().then(() => {
+      for (const subscription of restored) if (!subscription.terminated) this.enqueue(subscription);
+      this.startDraining();
+    });
     return restored.length;
   }
 
@@ -169,14 +183,16 @@ export class SubscriptionManager {
 
   /** Notifies up to FAN_OUT_CHUNK queued watchers, then yields to I/O (new SUBSCRIBEs, NOTIFY responses). */
   private drainFanOut(): void {
+    const notifier = this.notifier!;
     const end = Math.min(this.fanOut.length, this.fanOutHead + FAN_OUT_CHUNK);
-    for (; this.fanOutHead < end; this.fanOutHead++) {
+    for (; this.fanOutHead < end && notifier.inFlight < FAN_OUT_WINDOW; this.fanOutHead++) {
       const subscription = this.fanOut[this.fanOutHead]!;
       subscription.queued = false;
-      if (!subscription.terminated) this.notifier!.notify(subscription);
+      if (!subscription.terminated) notifier.notify(subscription);
     }
     if (this.fanOutHead < this.fanOut.length) {
-      setImmediate(() => this.drainFanOut());
+      if (notifier.inFlight >= FAN_OUT_WINDOW) this.awaitingWindow = true;
+      else setImmediate(() => this.drainFanOut());
       return;
     }
     this.fanOut = [];

@@ -2,6 +2,8 @@ import type { Flow } from '../sip/transport.js';
 import type { BodyFormat } from '../presence/bodies.js';
 import type { Hint } from '../presence/hints.js';
 import type { Scheduled } from '../util/timer-queue.js';
+import { detach } from '../util/strings.js';
+import { parseNameAddr } from '../sip/headers.js';
 import type { NonInviteClientTransaction } from '../sip/client-transaction.js';
 
 /** The resource a subscription watches: the extension it asked for and the hint that resolved it. */
@@ -21,8 +23,6 @@ export interface Subscription extends Scheduled {
   readonly localIdentity: string;
   /** The SUBSCRIBE's From header with the watcher's tag, sent back as the NOTIFY's To. */
   readonly remoteIdentity: string;
-  /** The watcher's From URI, for listings. */
-  readonly watcher: string;
   /** RFC 3261 §12.1.1: remote target from Contact, route set from Record-Route in order; both refreshed by SUBSCRIBEs. */
   remoteTarget: string;
   routeSet: string[];
@@ -47,8 +47,8 @@ export interface Subscription extends Scheduled {
   /** Delivery: at most one NOTIFY in flight; later changes only set `pending` (RFC 6665 §4.2.2 allows coalescing). */
   inFlight: NonInviteClientTransaction | undefined;
   pending: boolean;
-  /** A delayed send (rate limit or retry back-off) is scheduled on this timer. */
-  readonly deliveryTimer: DeliveryTimer;
+  /** A delayed send (rate limit or retry back-off) is scheduled on this timer; made on first use. */
+  deliveryTimer: DeliveryTimer | undefined;
   /** When the last NOTIFY left, for the per-watcher rate limit. */
   lastSentAt: number;
   /** Consecutive NOTIFYs that failed with a transient error; reset by a 2xx. */
@@ -61,7 +61,11 @@ export interface Subscription extends Scheduled {
 
 export interface DeliveryTimer extends Scheduled {
   readonly subscription: Subscription;
-  armed: boolean;
+}
+
+/** The watcher's From URI, for listings and logs (derived: kept once, in remoteIdentity). */
+export function watcherUri(subscription: Subscription): string {
+  return parseNameAddr(subscription.remoteIdentity)?.uri ?? subscription.remoteIdentity;
 }
 
 export function dialogId(callId: string, localTag: string, remoteTag: string): string {
@@ -75,22 +79,22 @@ export function resourceKey(exten: string, context: string): string {
 /** The fields a subscription is created or restored from; delivery state starts empty. */
 export type SubscriptionInit = Omit<
   Subscription,
-  'id' | 'dueAt' | 'generation' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'queued' | 'terminated'
+  'id' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'queued' | 'terminated'
 >;
 
 export function createSubscription(init: SubscriptionInit): Subscription {
   const subscription: Subscription = Object.assign(init, {
-    id: dialogId(init.callId, init.localTag, init.remoteTag),
+    // Flattened once: a concatenation kept as a Map key would keep its pieces alive too.
+    id: detach(dialogId(init.callId, init.localTag, init.remoteTag)),
     dueAt: 0,
-    generation: 0,
+    heapIndex: -1,
     inFlight: undefined,
     pending: false,
-    deliveryTimer: undefined as unknown as DeliveryTimer,
+    deliveryTimer: undefined,
     lastSentAt: 0,
     failures: 0,
     queued: false,
     terminated: undefined,
   });
-  (subscription as { deliveryTimer: DeliveryTimer }).deliveryTimer = { subscription, dueAt: 0, generation: 0, armed: false };
   return subscription;
 }

@@ -1,29 +1,46 @@
 /**
- * One timer for many deadlines: a binary min-heap of (due, item) with a single armed setTimeout for the earliest.
- * Subscriptions use it instead of a timer each, so 100,000 idle subscriptions cost a heap slot, not a Timeout object.
- * Cancelling is lazy: an entry whose generation no longer matches the item's is skipped when it surfaces.
+ * One timer for many deadlines: a binary min-heap of items ordered by `dueAt`, with a single armed setTimeout for the
+ * earliest. Subscriptions and publications use it instead of a timer each, so 100,000 idle subscriptions cost a heap
+ * slot, not a Timeout object. Items carry their heap position, so rescheduling and cancelling are O(log n) and leave
+ * nothing behind.
  */
-export interface Scheduled { dueAt: number; generation: number }
-
-interface Entry<T> { due: number; generation: number; item: T }
+export interface Scheduled {
+  dueAt: number;
+  /** Position in the heap; -1 while not scheduled. */
+  heapIndex: number;
+}
 
 export class TimerQueue<T extends Scheduled> {
-  private heap: Entry<T>[] = [];
+  private readonly heap: T[] = [];
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
 
   constructor(private readonly fire: (item: T) => void, private readonly now: () => number = Date.now) {}
 
-  /** (Re)schedules item at dueAt; an earlier schedule of the same item is cancelled. */
+  /** (Re)schedules item at dueAt. */
   schedule(item: T, dueAt: number): void {
     item.dueAt = dueAt;
-    item.generation++;
-    this.push({ due: dueAt, generation: item.generation, item });
+    if (item.heapIndex < 0) {
+      item.heapIndex = this.heap.length;
+      this.heap.push(item);
+    }
+    this.restore(item.heapIndex);
     if (dueAt < this.armedFor) this.arm();
   }
 
   cancel(item: T): void {
-    item.generation++;
+    const index = item.heapIndex;
+    if (index < 0) return;
+    item.heapIndex = -1;
+    const last = this.heap.pop()!;
+    if (last === item) return;
+    this.heap[index] = last;
+    last.heapIndex = index;
+    this.restore(index);
+  }
+
+  isScheduled(item: T): boolean {
+    return item.heapIndex >= 0;
   }
 
   get size(): number {
@@ -42,9 +59,9 @@ export class TimerQueue<T extends Scheduled> {
     this.armedFor = Infinity;
     const top = this.heap[0];
     if (!top) return;
-    this.armedFor = top.due;
+    this.armedFor = top.dueAt;
     // setTimeout takes a 32-bit delay; far deadlines re-arm on wake-up.
-    const delay = Math.min(Math.max(0, top.due - this.now()), 0x7fffffff);
+    const delay = Math.min(Math.max(0, top.dueAt - this.now()), 0x7fffffff);
     this.timer = setTimeout(() => this.run(), delay);
     this.timer.unref();
   }
@@ -53,45 +70,38 @@ export class TimerQueue<T extends Scheduled> {
     this.timer = undefined;
     this.armedFor = Infinity;
     const now = this.now();
-    while (this.heap.length > 0 && this.heap[0]!.due <= now) {
-      const entry = this.pop()!;
-      if (entry.generation === entry.item.generation) {
-        entry.item.generation++;
-        this.fire(entry.item);
-      }
+    for (let top = this.heap[0]; top !== undefined && top.dueAt <= now; top = this.heap[0]) {
+      this.cancel(top);
+      this.fire(top);
     }
     this.arm();
   }
 
-  private push(entry: Entry<T>): void {
+  /** Moves the item at `index` up or down until the heap order holds again. */
+  private restore(index: number): void {
     const heap = this.heap;
-    heap.push(entry);
-    let i = heap.length - 1;
+    const item = heap[index]!;
+    let i = index;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.due <= entry.due) break;
-      heap[i] = heap[parent]!;
+      if (heap[parent]!.dueAt <= item.dueAt) break;
+      this.place(heap[parent]!, i);
       i = parent;
     }
-    heap[i] = entry;
-  }
-
-  private pop(): Entry<T> | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length === 0 || !last) return top;
-    let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= heap.length) break;
       const right = left + 1;
-      const child = right < heap.length && heap[right]!.due < heap[left]!.due ? right : left;
-      if (heap[child]!.due >= last.due) break;
-      heap[i] = heap[child]!;
+      const child = right < heap.length && heap[right]!.dueAt < heap[left]!.dueAt ? right : left;
+      if (heap[child]!.dueAt >= item.dueAt) break;
+      this.place(heap[child]!, i);
       i = child;
     }
-    heap[i] = last;
-    return top;
+    this.place(item, i);
+  }
+
+  private place(item: T, index: number): void {
+    this.heap[index] = item;
+    item.heapIndex = index;
   }
 }
