@@ -17,17 +17,21 @@ export interface OutgoingRequest {
   fallback?: Target;
 }
 
-type Send = (flow: Flow, text: string, fallback?: Target) => boolean;
+/** What a transaction needs from the stack; one object for all transactions, so none allocates closures. */
+export interface TransactionOwner {
+  transmit(request: OutgoingRequest): boolean;
+  completed(transaction: NonInviteClientTransaction, result: TransactionResult): void;
+}
 
 /**
  * A non-INVITE client transaction (RFC 3261 §17.1.2). Over UDP the request is retransmitted on Timer E, starting at T1
  * and doubling up to T2 (staying at T2 once a provisional response arrived); Timer F (64·T1) ends it as a timeout.
  * Over TCP there are no retransmissions, only Timer F. Timer K is not kept: a late retransmitted response simply
- * matches no transaction and is dropped.
+ * matches no transaction and is dropped. E and F share one Node timer, armed for whichever comes first.
  */
 export class NonInviteClientTransaction {
-  private retransmitTimer: NodeJS.Timeout | undefined;
-  private readonly timeoutTimer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly deadline: number;
   private interval: number;
   private proceeding = false;
   done = false;
@@ -35,17 +39,17 @@ export class NonInviteClientTransaction {
   constructor(
     readonly request: OutgoingRequest,
     private readonly timers: TimerSettings,
-    private readonly send: Send,
-    private readonly finish: (transaction: NonInviteClientTransaction, result: TransactionResult) => void,
+    private readonly owner: TransactionOwner,
+    readonly onResult: (result: TransactionResult) => void,
   ) {
     this.interval = timers.t1;
-    this.timeoutTimer = setTimeout(() => this.end({ status: 408 }), 64 * timers.t1);
-    if (!send(request.flow, request.text, request.fallback)) {
+    this.deadline = Date.now() + 64 * timers.t1;
+    if (!owner.transmit(request)) {
       // §8.1.3.1: a transport failure is treated as a 503.
       queueMicrotask(() => this.end({ status: 503 }));
       return;
     }
-    if (request.flow.protocol === 'UDP') this.armRetransmit();
+    this.arm(request.flow.protocol === 'UDP' ? this.interval : 64 * timers.t1);
   }
 
   /** §17.1.2.2: provisional responses move to Proceeding, a final response completes the transaction. */
@@ -60,27 +64,29 @@ export class NonInviteClientTransaction {
 
   cancel(): void {
     this.done = true;
-    this.clearTimers();
+    if (this.timer) clearTimeout(this.timer);
   }
 
-  private armRetransmit(): void {
-    this.retransmitTimer = setTimeout(() => {
-      if (this.done) return;
-      this.send(this.request.flow, this.request.text, this.request.fallback);
-      this.interval = this.proceeding ? this.timers.t2 : Math.min(2 * this.interval, this.timers.t2);
-      this.armRetransmit();
-    }, this.interval);
+  private arm(delay: number): void {
+    this.timer = setTimeout(() => this.tick(), Math.min(delay, Math.max(0, this.deadline - Date.now())));
+  }
+
+  /** Timer F ends the transaction; Timer E retransmits (UDP only) and doubles, capped at T2. */
+  private tick(): void {
+    if (this.done) return;
+    if (Date.now() >= this.deadline || this.request.flow.protocol !== 'UDP') {
+      this.end({ status: 408 });
+      return;
+    }
+    this.owner.transmit(this.request);
+    this.interval = this.proceeding ? this.timers.t2 : Math.min(2 * this.interval, this.timers.t2);
+    this.arm(this.interval);
   }
 
   private end(result: TransactionResult): void {
     if (this.done) return;
     this.done = true;
-    this.clearTimers();
-    this.finish(this, result);
-  }
-
-  private clearTimers(): void {
-    clearTimeout(this.timeoutTimer);
-    if (this.retransmitTimer) clearTimeout(this.retransmitTimer);
+    if (this.timer) clearTimeout(this.timer);
+    this.owner.completed(this, result);
   }
 }

@@ -3,7 +3,7 @@ import { SipRequest, SipResponse } from './message.js';
 import { buildResponse, responseDestination, stampReceived, type ResponseOptions } from './response.js';
 import { checkRequest } from './validate.js';
 import { ServerTransactions } from './server-transactions.js';
-import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionResult } from './client-transaction.js';
+import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionOwner, type TransactionResult } from './client-transaction.js';
 import { describeFlow, type Flow, type Transport, type TransportProtocol } from './transport.js';
 import type { Logger } from '../util/log.js';
 import { newTag } from '../util/random.js';
@@ -55,19 +55,18 @@ export class SipStack {
 
   /** Sends a request in a new non-INVITE client transaction; `done` gets its final outcome exactly once. */
   sendRequest(request: OutgoingRequest, done: (result: TransactionResult) => void): NonInviteClientTransaction {
-    const transport = this.transports.get(request.flow.protocol);
-    const transaction = new NonInviteClientTransaction(
-      request,
-      this.timers,
-      (flow, text, fallback) => transport?.send(flow, text, fallback) ?? false,
-      (finished, result) => {
-        this.clientTransactions.delete(finished.request.branch);
-        done(result);
-      },
-    );
+    const transaction = new NonInviteClientTransaction(request, this.timers, this.transactionOwner, done);
     if (!transaction.done) this.clientTransactions.set(request.branch, transaction);
     return transaction;
   }
+
+  private readonly transactionOwner: TransactionOwner = {
+    transmit: (request) => this.transports.get(request.flow.protocol)?.send(request.flow, request.text, request.fallback) ?? false,
+    completed: (transaction, result) => {
+      this.clientTransactions.delete(transaction.request.branch);
+      transaction.onResult(result);
+    },
+  };
 
   get pendingClientTransactions(): number {
     return this.clientTransactions.size;

@@ -13,7 +13,8 @@ import type { SubscriptionJournal } from './subscription-journal.js';
 import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
 import { TimerQueue } from '../util/timer-queue.js';
 
-interface CachedBody { state: PresenceState; contentType: string; body: string }
+/** One body variant; watchers that would get the same body share it (see Notifier.body). */
+export interface BodyVariant { readonly contentType: string; readonly hasDevice: boolean; state: PresenceState | undefined; body: string; length: number }
 
 /**
  * Sends NOTIFYs (RFC 6665 §4.2.2, RFC 3856 §6.7) under one rule: at most one NOTIFY in flight per subscription, and
@@ -22,8 +23,8 @@ interface CachedBody { state: PresenceState; contentType: string; body: string }
  * Transient failures are retried with back-off; see DeliveryPolicy.
  */
 export class Notifier {
-  /** Bodies per (presentity, tuple, device, digium) variant, rebuilt only when the state object changes. */
-  private readonly bodies = new Map<string, CachedBody>();
+  /** Body variants by (format, presentity, tuple, device, digium); each is rebuilt only when its state changes. */
+  private readonly variants = new Map<string, BodyVariant>();
   private readonly delayed: TimerQueue<DeliveryTimer>;
   private readonly minIntervalMs: number;
   /** NOTIFY transactions open right now. */
@@ -70,10 +71,6 @@ export class Notifier {
     this.delayed.stop();
   }
 
-  forgetBodies(): void {
-    this.bodies.clear();
-  }
-
   private delay(subscription: Subscription, at: number): void {
     subscription.deliveryTimer ??= { subscription, dueAt: 0, heapIndex: -1 };
     this.delayed.schedule(subscription.deliveryTimer, at);
@@ -117,52 +114,72 @@ export class Notifier {
   }
 
   /** The body for the subscription's variant, built once per state change (not once per watcher). */
-  private body(subscription: Subscription): CachedBody {
-    const hint = subscription.resource.hint;
-    const state = this.presence.stateOf(hint.presence);
-    const hasDevice = hint.devices.length > 0;
+  /**
+   * The body for the subscription's variant (format, presentity, tuple, device, digium), built once per state change
+   * and shared by every watcher of that variant: a fan-out builds one body, not one per watcher.
+   */
+  private body(subscription: Subscription): BodyVariant {
+    const variant = (subscription.variant ??= this.variantOf(subscription));
+    const state = this.presence.stateOf(subscription.resource.hint.presence);
+    if (variant.state !== state) {
+      const { body } = renderBody(subscription.format, {
+        entity: subscription.presentity,
+        tupleId: subscription.resource.exten,
+        hasDevice: variant.hasDevice,
+        presence: state,
+        digium: subscription.digium,
+      });
+      variant.state = state;
+      variant.body = body;
+      variant.length = Buffer.byteLength(body);
+    }
+    return variant;
+  }
+
+  private variantOf(subscription: Subscription): BodyVariant {
+    const hasDevice = subscription.resource.hint.devices.length > 0;
     const key = `${subscription.format.contentType}\n${subscription.presentity}\n${subscription.resource.exten}\n${hasDevice}\n${subscription.digium}`;
-    const cached = this.bodies.get(key);
-    if (cached && cached.state === state) return cached;
-    const rendered = renderBody(subscription.format, {
-      entity: subscription.presentity,
-      tupleId: subscription.resource.exten,
-      hasDevice,
-      presence: state,
-      digium: subscription.digium,
-    });
-    const fresh = { state, ...rendered };
-    this.bodies.set(key, fresh);
-    return fresh;
+    let variant = this.variants.get(key);
+    if (!variant) {
+      variant = { contentType: subscription.format.contentType, hasDevice, state: undefined, body: '', length: 0 };
+      this.variants.set(key, variant);
+    }
+    return variant;
   }
 
   private build(subscription: Subscription): { branch: string; message: string } {
     const branch = newBranch();
     subscription.localCseq++;
     this.journal.reserveCseq(subscription);
-    const { contentType, body } = this.body(subscription);
-    const { requestUri, routes } = routing(subscription);
-    const remaining = Math.max(0, Math.ceil((subscription.expiresAt - Date.now()) / 1000));
-    const state = subscription.terminated ? `terminated;reason=${subscription.terminated}` : `active;expires=${remaining}`;
-    const lines = [
-      `NOTIFY ${requestUri} SIP/2.0`,
-      `Via: SIP/2.0/${subscription.flow.protocol} ${subscription.sentBy};branch=${branch};rport`,
-      'Max-Forwards: 70',
-      ...routes.map((route) => `Route: ${route}`),
-      `From: ${subscription.localIdentity};tag=${subscription.localTag}`,
-      `To: ${subscription.remoteIdentity}`,
-      `Call-ID: ${subscription.callId}`,
-      `CSeq: ${subscription.localCseq} NOTIFY`,
-      `Contact: <${subscription.localContact}>`,
-      subscription.eventId === undefined ? 'Event: presence' : `Event: presence;id=${subscription.eventId}`,
-      `Subscription-State: ${state}`,
-      `User-Agent: ${PRODUCT}`,
-      `Content-Type: ${contentType}`,
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      '',
-      body,
-    ];
-    return { branch, message: lines.join('\r\n') };
+    const { contentType, body, length } = this.body(subscription);
+    const state = subscription.terminated
+      ? `terminated;reason=${subscription.terminated}`
+      : `active;expires=${Math.max(0, Math.ceil((subscription.expiresAt - Date.now()) / 1000))}`;
+    let requestUri = subscription.remoteTarget;
+    let routes = '';
+    if (subscription.routeSet.length > 0) {
+      const routing = route(subscription);
+      requestUri = routing.requestUri;
+      for (const hop of routing.routes) routes += `Route: ${hop}\r\n`;
+    }
+    const event = subscription.eventId === undefined ? 'presence' : `presence;id=${subscription.eventId}`;
+    const message =
+      `NOTIFY ${requestUri} SIP/2.0\r\n` +
+      `Via: SIP/2.0/${subscription.flow.protocol} ${subscription.sentBy};branch=${branch};rport\r\n` +
+      'Max-Forwards: 70\r\n' +
+      routes +
+      `From: ${subscription.localIdentity};tag=${subscription.localTag}\r\n` +
+      `To: ${subscription.remoteIdentity}\r\n` +
+      `Call-ID: ${subscription.callId}\r\n` +
+      `CSeq: ${subscription.localCseq} NOTIFY\r\n` +
+      `Contact: <${subscription.localContact}>\r\n` +
+      `Event: ${event}\r\n` +
+      `Subscription-State: ${state}\r\n` +
+      `User-Agent: ${PRODUCT}\r\n` +
+      `Content-Type: ${contentType}\r\n` +
+      `Content-Length: ${length}\r\n\r\n` +
+      body;
+    return { branch, message };
   }
 }
 
@@ -170,7 +187,7 @@ export class Notifier {
  * RFC 3261 §12.2.1.1: with no route set or a loose-routing first hop the Request-URI is the remote target and the
  * route set becomes Route headers; a strict router (no `lr`) takes the Request-URI and the target goes last.
  */
-function routing(subscription: Subscription): { requestUri: string; routes: string[] } {
+function route(subscription: Subscription): { requestUri: string; routes: string[] } {
   const [first, ...rest] = subscription.routeSet;
   if (first === undefined) return { requestUri: subscription.remoteTarget, routes: [] };
   const firstUri = parseNameAddr(first)?.uri;

@@ -120,6 +120,7 @@ export class SubscriptionManager {
       if (hint.text === before.text && hint.exten === before.exten && hint.context === before.context) continue;
       this.unindex(subscription);
       subscription.resource = { ...subscription.resource, hint };
+      subscription.variant = undefined;
       this.index(subscription);
       this.notifier!.notify(subscription);
     }

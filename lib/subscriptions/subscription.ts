@@ -5,6 +5,7 @@ import type { Scheduled } from '../util/timer-queue.js';
 import { detach } from '../util/strings.js';
 import { parseNameAddr } from '../sip/headers.js';
 import type { NonInviteClientTransaction } from '../sip/client-transaction.js';
+import type { BodyVariant } from './notifier.js';
 
 /** The resource a subscription watches: the extension it asked for and the hint that resolved it. */
 export interface Resource { exten: string; context: string; hint: Hint }
@@ -42,6 +43,8 @@ export interface Subscription extends Scheduled {
   readonly digium: boolean;
   /** The body format negotiated from the SUBSCRIBE's Accept. */
   readonly format: BodyFormat;
+  /** The shared body this watcher gets (set by the notifier; cleared when the hint changes). */
+  variant: BodyVariant | undefined;
   resource: Resource;
   expiresAt: number;
   /** Delivery: at most one NOTIFY in flight; later changes only set `pending` (RFC 6665 §4.2.2 allows coalescing). */
@@ -79,13 +82,14 @@ export function resourceKey(exten: string, context: string): string {
 /** The fields a subscription is created or restored from; delivery state starts empty. */
 export type SubscriptionInit = Omit<
   Subscription,
-  'id' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'queued' | 'terminated'
+  'id' | 'variant' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'queued' | 'terminated'
 >;
 
 export function createSubscription(init: SubscriptionInit): Subscription {
   const subscription: Subscription = Object.assign(init, {
     // Flattened once: a concatenation kept as a Map key would keep its pieces alive too.
     id: detach(dialogId(init.callId, init.localTag, init.remoteTag)),
+    variant: undefined,
     dueAt: 0,
     heapIndex: -1,
     inFlight: undefined,
