@@ -102,7 +102,11 @@ export class SubscriptionJournal {
 
   /** Writes everything pending (shutdown). */
   async flushAll(): Promise<void> {
-    while (this.upserts.size > 0 || this.deletes.size > 0) await this.flush();
+    while (this.upserts.size > 0 || this.deletes.size > 0) {
+      await this.flush();
+      // Let SIP traffic through between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await this.writing;
   }
 
