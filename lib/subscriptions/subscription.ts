@@ -86,10 +86,32 @@ export type SubscriptionInit = Omit<
 >;
 
 export function createSubscription(init: SubscriptionInit): Subscription {
-  const subscription: Subscription = Object.assign(init, {
+  // Every field in one literal: V8 then keeps them all inside the object, with no separate property store
+  // (a subscription is the server's most numerous object).
+  return {
     // Flattened once: a concatenation kept as a Map key would keep its pieces alive too.
     id: detach(dialogId(init.callId, init.localTag, init.remoteTag)),
+    callId: init.callId,
+    localTag: init.localTag,
+    remoteTag: init.remoteTag,
+    localIdentity: init.localIdentity,
+    remoteIdentity: init.remoteIdentity,
+    remoteTarget: init.remoteTarget,
+    routeSet: init.routeSet,
+    localCseq: init.localCseq,
+    cseqCeiling: init.cseqCeiling,
+    remoteCseq: init.remoteCseq,
+    eventId: init.eventId,
+    flow: init.flow,
+    localContact: init.localContact,
+    sentBy: init.sentBy,
+    userAgent: init.userAgent,
+    presentity: init.presentity,
+    digium: init.digium,
+    format: init.format,
     variant: undefined,
+    resource: init.resource,
+    expiresAt: init.expiresAt,
     dueAt: 0,
     heapIndex: -1,
     inFlight: undefined,
@@ -99,6 +121,5 @@ export function createSubscription(init: SubscriptionInit): Subscription {
     failures: 0,
     queued: false,
     terminated: undefined,
-  });
-  return subscription;
+  };
 }

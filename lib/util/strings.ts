@@ -14,7 +14,7 @@ export function detach(text: string): string {
 export class InternPool {
   private readonly pool = new Map<string, string>();
 
-  constructor(private readonly maxEntries = 10_000) {}
+  constructor(private readonly maxEntries = 100_000) {}
 
   get(text: string): string {
     const shared = this.pool.get(text);
