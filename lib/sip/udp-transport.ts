@@ -1,6 +1,17 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import type { Flow, Transport, TransportEvents } from './transport.js';
+
+/**
+ * Destinations are nearly always IP literals (a source address, or a Via `received`): answer those at once instead
+ * of through dns.lookup, which defers every send to a later tick. Names still go to the resolver.
+ */
+function literalFirstLookup(address: string, family: number | dns.LookupOneOptions, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const literal = net.isIP(address);
+  if (literal !== 0) callback(null, address, literal);
+  else dns.lookup(address, family as dns.LookupOneOptions, callback);
+}
 
 /** RFC 3261 §18 over UDP: one socket, one datagram per message. */
 export class UdpTransport implements Transport {
@@ -11,7 +22,12 @@ export class UdpTransport implements Transport {
   constructor(private readonly host: string, private readonly port: number, private readonly bufferBytes = 4 * 1024 * 1024) {}
 
   listen(events: TransportEvents): Promise<void> {
-    const socket = dgram.createSocket({ type: net.isIPv6(this.host) ? 'udp6' : 'udp4', recvBufferSize: this.bufferBytes, sendBufferSize: this.bufferBytes });
+    const socket = dgram.createSocket({
+      type: net.isIPv6(this.host) ? 'udp6' : 'udp4',
+      recvBufferSize: this.bufferBytes,
+      sendBufferSize: this.bufferBytes,
+      lookup: literalFirstLookup,
+    });
     this.socket = socket;
     socket.on('message', (data, rinfo) => {
       events.message(data, {
