@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ControlUnavailableError, controlRequest } from '../control/control-client.js';
 import type { ControlRequest } from '../control/control-protocol.js';
 import type { ChangeResult } from '../control/commands.js';
-import { formatChange, formatHints, formatPresenceList, formatSubscriptions, type HintRow, type PresenceListRow, type SubscriptionRow } from '../control/format.js';
+import { formatChange, formatHints, formatPresenceList, formatStats, formatSubscriptions, type HintRow, type PresenceListRow, type StatsRow, type SubscriptionRow } from '../control/format.js';
 
 /** Runs one request against the daemon and prints its answer, or says why not and exits non-zero. */
 async function run(request: ControlRequest, print: (result: never) => string): Promise<void> {
@@ -47,5 +47,10 @@ program
   .command('subscriptions')
   .description('list the active subscriptions')
   .action(() => run({ command: 'subscriptions' }, (rows: SubscriptionRow[]) => formatSubscriptions(rows)));
+
+program
+  .command('stats')
+  .description('show counts (hints, subscriptions, states) and the daemon\'s memory')
+  .action(() => run({ command: 'stats' }, (rows: StatsRow[]) => formatStats(rows)));
 
 await program.parseAsync();

@@ -4,7 +4,7 @@ import { customPresenceName, parsePresenceValue, type PresenceState } from '../p
 import { describeFlow } from '../sip/transport.js';
 import type { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import { resourceKey, watcherUri } from '../subscriptions/subscription.js';
-import type { HintRow, PresenceListRow, SubscriptionRow } from './format.js';
+import type { HintRow, PresenceListRow, StatsRow, SubscriptionRow } from './format.js';
 
 export interface ChangeResult { name: string; stateText: string }
 
@@ -65,6 +65,21 @@ export class PresenceCommands {
       deviceState: 'Idle',
       presence: this.presence.stateOf(hint.presence).state,
     };
+  }
+
+  /** What `presencestate stats` shows: counts and the process's memory. */
+  stats(): StatsRow[] {
+    const memory = process.memoryUsage();
+    const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    return [
+      ['Hints', String(this.dialplan().hints.length)],
+      ['Subscriptions', String(this.manager.size)],
+      ['Custom presence states', String(this.presence.list().length)],
+      ['Uptime', `${Math.round(process.uptime())} s`],
+      ['Resident memory', mib(memory.rss)],
+      ['Heap used', mib(memory.heapUsed)],
+      ['Heap total', mib(memory.heapTotal)],
+    ];
   }
 
   subscriptions(): SubscriptionRow[] {

@@ -6,7 +6,8 @@ export type ControlRequest =
   | { command: 'change'; entity: string; value: string }
   | { command: 'list' }
   | { command: 'hints' }
-  | { command: 'subscriptions' };
+  | { command: 'subscriptions' }
+  | { command: 'stats' };
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };
 

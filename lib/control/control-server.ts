@@ -89,6 +89,8 @@ export class ControlServer {
           return { ok: true, result: this.commands.hints() };
         case 'subscriptions':
           return { ok: true, result: this.commands.subscriptions() };
+        case 'stats':
+          return { ok: true, result: this.commands.stats() };
         default:
           return { ok: false, error: `unknown command '${(request as { command?: unknown }).command}'` };
       }

@@ -83,6 +83,15 @@ export interface SubscriptionRow {
 
 const SUBSCRIPTION_HEADER = ['Resource', 'Watcher', 'User-Agent', 'Transport', 'Expires'];
 
+/** A label and its value, as `presencestate stats` prints them. */
+export type StatsRow = [label: string, value: string];
+
+/** `Label: value` lines with the values aligned. */
+export function formatStats(rows: StatsRow[]): string {
+  const width = Math.max(0, ...rows.map(([label]) => label.length)) + 1;
+  return rows.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}\n`).join('');
+}
+
 /** One line per subscription under a header line, columns aligned (Expires right-aligned), then a count. */
 export function formatSubscriptions(rows: SubscriptionRow[]): string {
   const table = [SUBSCRIPTION_HEADER, ...rows.map((row) => [

@@ -120,6 +120,21 @@ describe('integration: presencestate CLI', function () {
     expect(listing.stdout).to.match(/\b\d+ active subscriptions/);
   });
 
+  it('shows counts and memory with `stats`, the subscription count following SUBSCRIBEs', async function () {
+    const count = async (): Promise<number> => {
+      const stats = await server.cli(['stats']);
+      expect(stats.code, stats.stderr).to.equal(0);
+      expect(stats.stdout).to.match(/^Hints: +6$/m);
+      expect(stats.stdout).to.match(/^Resident memory: +[\d.]+ MiB$/m);
+      return Number(/^Subscriptions: +(\d+)$/m.exec(stats.stdout)?.[1]);
+    };
+    const before = await count();
+    const dialog = await watch(udp, { user: '2000', fromUser: 'cli-stats-watcher', expires: 600 });
+    expect(await count()).to.equal(before + 1);
+    await dialog.refresh({ expires: 0 });
+    expect(await count()).to.equal(before);
+  });
+
   describe('refuses bad input without storing anything', function () {
     before(async function () {
       const result = await server.cli(['change', 'CustomPresence:6002', 'available,,Known good']);

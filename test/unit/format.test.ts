@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import {
-  formatChange, formatHints, formatPresenceList, formatSubscriptions, type HintRow, type PresenceListRow,
+  formatChange, formatHints, formatPresenceList, formatStats, formatSubscriptions, type HintRow, type PresenceListRow,
   type SubscriptionRow,
 } from '../../lib/control/format.js';
 
@@ -68,6 +68,12 @@ describe('control/format', () => {
       for (const line of lines) {
         expect(Array.from(line.slice(0, line.indexOf('Watchers'))).length).to.equal(91);
       }
+    });
+  });
+
+  describe('formatStats', () => {
+    it('aligns the values after the longest label', () => {
+      expect(formatStats([['Hints', '6'], ['Resident memory', '70.1 MiB']])).to.equal('Hints:           6\nResident memory: 70.1 MiB\n');
     });
   });
 
