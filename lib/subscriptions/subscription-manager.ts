@@ -32,6 +32,8 @@ export class SubscriptionManager {
   private draining = false;
   /** The drain is waiting for open NOTIFY transactions to finish. */
   private awaitingWindow = false;
+  /** TCP connections carrying subscriptions, as of `at` (see usesConnection). */
+  private connectionsInUse: { at: number; ids: Set<number> } | undefined;
 
   constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger) {
     this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'));
@@ -62,8 +64,16 @@ export class SubscriptionManager {
 
   /** True while a live subscription's NOTIFYs travel over this TCP connection (it must not be closed as idle). */
   usesConnection(connectionId: number): boolean {
-    for (const subscription of this.byDialog.values()) if (subscription.flow.connectionId === connectionId) return true;
-    return false;
+    // Idle timeouts of many connections come together; one scan of all subscriptions serves them for a second.
+    const now = Date.now();
+    if (!this.connectionsInUse || now - this.connectionsInUse.at > 1000) {
+      const ids = new Set<number>();
+      for (const subscription of this.byDialog.values()) {
+        if (subscription.flow.connectionId !== undefined) ids.add(subscription.flow.connectionId);
+      }
+      this.connectionsInUse = { at: now, ids };
+    }
+    return this.connectionsInUse.ids.has(connectionId);
   }
 
   /** Watchers per resource ('exten@context'), for listings. */
