@@ -20,6 +20,7 @@ import { ACCEPTED_BODY_TYPES } from './presence/bodies.js';
 import type { DigiumMode } from './presence/pidf.js';
 import { SubscriptionManager } from './subscriptions/subscription-manager.js';
 import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
+import { FlowPool } from './subscriptions/flow-pool.js';
 import type { DeliveryPolicy } from './subscriptions/delivery-policy.js';
 import type { Logger } from './util/log.js';
 
@@ -79,13 +80,14 @@ export class PresenceServer {
     this.stack = stack;
     const notifier = new Notifier(stack, presence, journal, config.delivery, log, (subscription) => manager.drop(subscription));
     manager.attach(notifier, presence);
-    this.subscribeHandler = new SubscribeHandler(manager, this.dialplan, config.context, config.expiry, config.digiumTuple, log);
+    const flows = new FlowPool();
+    this.subscribeHandler = new SubscribeHandler(manager, flows, this.dialplan, config.context, config.expiry, config.digiumTuple, log);
     this.publishHandler = new PublishHandler(presence.publications, this.dialplan, config.context, config.expiry, log);
 
     const router = new MethodRouter({ accept: [...ACCEPTED_BODY_TYPES], allowEvents: [EVENT_PACKAGE] }).on('SUBSCRIBE', this.subscribeHandler.handle)
       .on('PUBLISH', this.publishHandler.handle);
     await stack.start(router.handle);
-    const restored = await manager.restore(this.dialplan, restoreSubscription);
+    const restored = await manager.restore(this.dialplan, (persisted, hint) => restoreSubscription(persisted, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
     const commands = new PresenceCommands(presence, manager, () => this.dialplan);

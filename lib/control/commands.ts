@@ -3,7 +3,8 @@ import { CUSTOM_PRESENCE, type PresenceService } from '../presence/presence-serv
 import { customPresenceName, parsePresenceValue, type PresenceState } from '../presence/state.js';
 import { describeFlow } from '../sip/transport.js';
 import type { SubscriptionManager } from '../subscriptions/subscription-manager.js';
-import { resourceKey, watcherUri } from '../subscriptions/subscription.js';
+import { expiresAt, resourceKey, watcherUri } from '../subscriptions/subscription.js';
+import { EXPIRY_CLOCK } from '../util/clock.js';
 import type { HintRow, PresenceListRow, StatsRow, SubscriptionRow } from './format.js';
 
 export interface ChangeResult { name: string; stateText: string }
@@ -83,13 +84,12 @@ export class PresenceCommands {
   }
 
   subscriptions(): SubscriptionRow[] {
-    const now = Date.now();
     return [...this.manager.all()].map((subscription) => ({
-      resource: resourceKey(subscription.resource.exten, subscription.resource.context),
+      resource: resourceKey(subscription.exten, subscription.context),
       watcher: watcherUri(subscription),
       userAgent: subscription.userAgent,
       transport: describeFlow(subscription.flow),
-      expiresIn: Math.max(0, Math.round((subscription.expiresAt - now) / 1000)),
+      expiresIn: Math.max(0, Math.round(EXPIRY_CLOCK.msUntil(expiresAt(subscription)) / 1000)),
     }));
   }
 }

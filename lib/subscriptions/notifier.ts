@@ -8,10 +8,11 @@ import { PRODUCT, type SipStack } from '../sip/stack.js';
 import type { Target } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { newBranch } from '../util/random.js';
-import { watcherUri, type DeliveryTimer, type Subscription } from './subscription.js';
+import { expiresAt, NEVER_SENT, watcherUri, type DeliveryTimer, type Subscription } from './subscription.js';
 import type { SubscriptionJournal } from './subscription-journal.js';
 import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
 import { TimerQueue } from '../util/timer-queue.js';
+import { msSinceWrapped, EXPIRY_CLOCK, wrappedNowMs } from '../util/clock.js';
 
 /** One body variant; watchers that would get the same body share it (see Notifier.body). */
 export interface BodyVariant { readonly contentType: string; readonly hasDevice: boolean; state: PresenceState | undefined; body: string; length: number }
@@ -51,14 +52,15 @@ export class Notifier {
   notify(subscription: Subscription): void {
     subscription.pending = true;
     if (subscription.inFlight || this.isDelayed(subscription)) return;
-    const now = Date.now();
-    const earliest = subscription.lastSentAt + this.minIntervalMs;
-    if (earliest > now) {
-      this.delay(subscription, earliest);
-      return;
+    if (subscription.lastSentAt !== NEVER_SENT) {
+      const wait = this.minIntervalMs - msSinceWrapped(subscription.lastSentAt);
+      if (wait > 0) {
+        this.delay(subscription, Date.now() + wait);
+        return;
+      }
     }
     subscription.pending = false;
-    subscription.lastSentAt = now;
+    subscription.lastSentAt = wrappedNowMs();
     const text = this.build(subscription);
     this.inFlight++;
     subscription.inFlight = this.stack.sendRequest(
@@ -120,11 +122,11 @@ export class Notifier {
    */
   private body(subscription: Subscription): BodyVariant {
     const variant = (subscription.variant ??= this.variantOf(subscription));
-    const state = this.presence.stateOf(subscription.resource.hint.presence);
+    const state = this.presence.stateOf(subscription.hint.presence);
     if (variant.state !== state) {
       const { body } = renderBody(subscription.format, {
         entity: subscription.presentity,
-        tupleId: subscription.resource.exten,
+        tupleId: subscription.exten,
         hasDevice: variant.hasDevice,
         presence: state,
         digium: subscription.digium,
@@ -137,8 +139,8 @@ export class Notifier {
   }
 
   private variantOf(subscription: Subscription): BodyVariant {
-    const hasDevice = subscription.resource.hint.devices.length > 0;
-    const key = `${subscription.format.contentType}\n${subscription.presentity}\n${subscription.resource.exten}\n${hasDevice}\n${subscription.digium}`;
+    const hasDevice = subscription.hint.devices.length > 0;
+    const key = `${subscription.format.contentType}\n${subscription.presentity}\n${subscription.exten}\n${hasDevice}\n${subscription.digium}`;
     let variant = this.variants.get(key);
     if (!variant) {
       variant = { contentType: subscription.format.contentType, hasDevice, state: undefined, body: '', length: 0 };
@@ -154,7 +156,7 @@ export class Notifier {
     const { contentType, body, length } = this.body(subscription);
     const state = subscription.terminated
       ? `terminated;reason=${subscription.terminated}`
-      : `active;expires=${Math.max(0, Math.ceil((subscription.expiresAt - Date.now()) / 1000))}`;
+      : `active;expires=${Math.max(0, Math.floor(EXPIRY_CLOCK.msUntil(expiresAt(subscription)) / 1000))}`;
     let requestUri = subscription.remoteTarget;
     let routes = '';
     if (subscription.routeSet.length > 0) {

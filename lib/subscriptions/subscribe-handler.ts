@@ -8,9 +8,10 @@ import type { IncomingRequest } from '../sip/stack.js';
 import { formatHostPort, type Flow } from '../sip/transport.js';
 import { parseUri } from '../sip/uri.js';
 import type { Logger } from '../util/log.js';
-import { newTag } from '../util/random.js';
+import { expiryIn } from '../util/clock.js';
 import { detach, InternPool } from '../util/strings.js';
-import { createSubscription, dialogId, type Subscription } from './subscription.js';
+import type { FlowPool } from './flow-pool.js';
+import { createSubscription, type Subscription } from './subscription.js';
 import { CSEQ_BLOCK } from './subscription-journal.js';
 import type { SubscriptionManager } from './subscription-manager.js';
 
@@ -28,6 +29,7 @@ export class SubscribeHandler {
 
   constructor(
     private readonly manager: SubscriptionManager,
+    private readonly flows: FlowPool,
     private dialplan: Dialplan,
     private readonly context: string,
     private readonly expiry: ExpiryPolicy,
@@ -47,9 +49,8 @@ export class SubscribeHandler {
       respond(489, 'Bad Event', { headers: [['Allow-Events', EVENT_PACKAGE]] });
       return;
     }
-    const from = parseNameAddr(request.get('from')!)!;
     const toTag = parseNameAddr(request.get('to')!)!.params['tag'];
-    if (toTag) this.inDialog(incoming, dialogId(request.get('call-id')!, toTag, from.params['tag']!), event.params['id'] ?? undefined);
+    if (toTag) this.inDialog(incoming, toTag, event.params['id'] ?? undefined);
     else this.initial(incoming, event.params['id'] ?? undefined);
   };
 
@@ -79,15 +80,14 @@ export class SubscribeHandler {
     const granted = grantExpires(request, this.expiry, respond);
     if (granted === undefined) return;
     const from = parseNameAddr(request.get('from')!)!;
-    const localTag = newTag();
+    const localTag = this.manager.newLocalTag();
     const callId = request.get('call-id')!;
     const host = advertisedHost(flow, requestUri.host);
     const routeSet = request.getAll('record-route');
     const subscription = createSubscription({
       callId: detach(callId),
       localTag,
-      remoteTag: detach(from.params['tag']!),
-      localIdentity: this.shared.get(request.get('to')!),
+      localIdentity: this.shared.intern(request.get('to')!),
       remoteIdentity: detach(request.get('from')!),
       remoteTarget: detach(contact),
       routeSet: routeSet.length === 0 ? NO_ROUTES : routeSet.map(detach),
@@ -95,15 +95,17 @@ export class SubscribeHandler {
       cseqCeiling: CSEQ_BLOCK,
       remoteCseq: parseCSeq(request.get('cseq')!)!.seq,
       eventId: eventId === undefined ? undefined : detach(eventId),
-      flow: { ...flow, remoteHost: this.shared.get(flow.remoteHost) },
-      localContact: this.shared.get(`sip:${formatHostPort(host, flow.localPort)};transport=${flow.protocol.toLowerCase()}`),
-      sentBy: this.shared.get(formatHostPort(host, flow.localPort)),
-      userAgent: this.shared.get(request.get('user-agent') ?? ''),
-      presentity: this.shared.get(`sip:${requestUri.user}@${requestUri.host}`),
+      flow: this.flows.shared(flow),
+      localContact: this.shared.intern(`sip:${formatHostPort(host, flow.localPort)};transport=${flow.protocol.toLowerCase()}`),
+      sentBy: this.shared.intern(formatHostPort(host, flow.localPort)),
+      userAgent: this.shared.intern(request.get('user-agent') ?? ''),
+      presentity: this.shared.intern(`sip:${requestUri.user}@${requestUri.host}`),
       digium: wantsDigiumTuple(this.digiumMode, request.get('user-agent')),
       format,
-      resource: { exten: this.shared.get(exten), context: this.context, hint },
-      expiresAt: Date.now() + granted * 1000,
+      exten: this.shared.intern(exten),
+      context: this.context,
+      hint,
+      expiresAt: expiryIn(granted),
     });
     respond(200, 'OK', { toTag: localTag, headers: this.okHeaders(subscription, granted) });
     if (granted === 0) {
@@ -115,9 +117,10 @@ export class SubscribeHandler {
     this.manager.add(subscription);
   }
 
-  private inDialog(incoming: IncomingRequest, id: string, eventId: string | undefined): void {
+  private inDialog(incoming: IncomingRequest, localTag: string, eventId: string | undefined): void {
     const { request, respond, flow } = incoming;
-    const subscription = this.manager.find(id);
+    const remoteTag = parseNameAddr(request.get('from')!)!.params['tag'] ?? undefined;
+    const subscription = this.manager.find(request.get('call-id')!, localTag, remoteTag);
     // RFC 6665 §4.1.2.2: a SUBSCRIBE for a dialog or event id we do not know gets 481.
     if (!subscription || subscription.eventId !== eventId) {
       respond(481, 'Subscription Does Not Exist');
@@ -134,10 +137,10 @@ export class SubscribeHandler {
     subscription.remoteCseq = cseq;
     // §12.2.2: a target refresh request updates the remote target; the flow follows the watcher (NAT rebinding).
     subscription.remoteTarget = contactUri(request) ?? subscription.remoteTarget;
-    subscription.flow = { ...flow };
+    subscription.flow = this.flows.shared(flow);
     respond(200, 'OK', { toTag: subscription.localTag, headers: this.okHeaders(subscription, granted) });
     if (granted === 0) this.manager.terminate(subscription, 'timeout');
-    else this.manager.refresh(subscription, Date.now() + granted * 1000);
+    else this.manager.refresh(subscription, expiryIn(granted));
   }
 
   private okHeaders(subscription: Subscription, granted: number): Array<[string, string]> {

@@ -2,7 +2,9 @@ import type { Store, SubscriptionRecord } from '../store/store.js';
 import type { Logger } from '../util/log.js';
 import { bodyFormat, PIDF_FORMAT } from '../presence/bodies.js';
 import type { Hint } from '../presence/hints.js';
-import { createSubscription, type Subscription } from './subscription.js';
+import { epochMsToExpiry, expiryToEpochMs } from '../util/clock.js';
+import type { FlowPool } from './flow-pool.js';
+import { createSubscription, expiresAt, type Subscription } from './subscription.js';
 
 /**
  * How many NOTIFY CSeqs are reserved at a time. The store holds a ceiling above every CSeq ever sent; a restored
@@ -18,7 +20,6 @@ const FLUSH_CHUNK = 2000;
 export interface PersistedSubscription {
   callId: string;
   localTag: string;
-  remoteTag: string;
   localIdentity: string;
   remoteIdentity: string;
   remoteTarget: string;
@@ -37,6 +38,7 @@ export interface PersistedSubscription {
   format: string;
   exten: string;
   context: string;
+  /** Wall-clock milliseconds. */
   expiresAt: number;
 }
 
@@ -53,15 +55,21 @@ export class SubscriptionJournal {
 
   constructor(private readonly store: Store, private readonly log: Logger, private readonly flushMs = 50) {}
 
+  /** Records are keyed by the subscription's local tag (unique among live subscriptions). */
   saved(subscription: Subscription): void {
-    this.deletes.delete(subscription.id);
-    this.upserts.set(subscription.id, subscription);
+    this.deletes.delete(subscription.localTag);
+    this.upserts.set(subscription.localTag, subscription);
     this.schedule();
   }
 
   removed(subscription: Subscription): void {
-    this.upserts.delete(subscription.id);
-    this.deletes.add(subscription.id);
+    this.discard(subscription.localTag);
+  }
+
+  /** Deletes a record by its id. */
+  discard(id: string): void {
+    this.upserts.delete(id);
+    this.deletes.add(id);
     this.schedule();
   }
 
@@ -110,13 +118,13 @@ export class SubscriptionJournal {
     await this.writing;
   }
 
-  async load(now: number): Promise<PersistedSubscription[]> {
+  async load(now: number): Promise<Array<{ id: string; persisted: PersistedSubscription }>> {
     const purged = await this.store.purgeExpiredSubscriptions(now);
     if (purged > 0) this.log.info(`store: dropped ${purged} subscription(s) that expired while stopped`);
-    const restored: PersistedSubscription[] = [];
+    const restored: Array<{ id: string; persisted: PersistedSubscription }> = [];
     for (const record of await this.store.loadSubscriptions()) {
       try {
-        restored.push(JSON.parse(record.data) as PersistedSubscription);
+        restored.push({ id: record.id, persisted: JSON.parse(record.data) as PersistedSubscription });
       } catch {
         this.log.warn(`store: ignoring unreadable subscription record ${JSON.stringify(record.id)}`);
       }
@@ -134,7 +142,6 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
   const data: PersistedSubscription = {
     callId: subscription.callId,
     localTag: subscription.localTag,
-    remoteTag: subscription.remoteTag,
     localIdentity: subscription.localIdentity,
     remoteIdentity: subscription.remoteIdentity,
     remoteTarget: subscription.remoteTarget,
@@ -151,11 +158,11 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
     presentity: subscription.presentity,
     digium: subscription.digium,
     format: subscription.format.contentType,
-    exten: subscription.resource.exten,
-    context: subscription.resource.context,
-    expiresAt: subscription.expiresAt,
+    exten: subscription.exten,
+    context: subscription.context,
+    expiresAt: expiryToEpochMs(expiresAt(subscription)),
   };
-  return { id: subscription.id, expiresAt: subscription.expiresAt, data: JSON.stringify(data) };
+  return { id: subscription.localTag, expiresAt: data.expiresAt, data: JSON.stringify(data) };
 }
 
 /**
@@ -163,8 +170,10 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
  * block at once: the caller writes it before the first NOTIFY, so even a crash right after this restart cannot lead
  * to a CSeq being used twice.
  */
-export function restoreSubscription(persisted: PersistedSubscription, hint: Hint | undefined): Subscription {
-  const { protocol, remoteHost, remotePort, exten, context, cseqCeiling, format, ...dialog } = persisted;
+export function restoreSubscription(persisted: PersistedSubscription, hint: Hint | undefined, flows: FlowPool): Subscription {
+  // Records written by earlier versions also carry remoteTag (now read from remoteIdentity): left out here.
+  const { protocol, remoteHost, remotePort, exten, context, cseqCeiling, format, expiresAt: expiresAtMs, remoteTag: _, ...dialog } =
+    persisted as PersistedSubscription & { remoteTag?: string };
   // A resource removed while we were down still needs a hint to describe it in the final NOTIFY.
   const resolved: Hint = hint ?? { exten, context, devices: [], text: '', file: '', line: 0 };
   return createSubscription({
@@ -173,7 +182,10 @@ export function restoreSubscription(persisted: PersistedSubscription, hint: Hint
     cseqCeiling: cseqCeiling + CSEQ_BLOCK,
     format: bodyFormat(format) ?? PIDF_FORMAT,
     // The TCP connection did not survive the restart: the first NOTIFY connects to the watcher's Contact.
-    flow: { protocol, remoteHost, remotePort, localHost: '', localPort: 0 },
-    resource: { exten, context, hint: resolved },
+    flow: flows.shared({ protocol, remoteHost, remotePort, localHost: '', localPort: 0 }),
+    exten,
+    context,
+    hint: resolved,
+    expiresAt: epochMsToExpiry(expiresAtMs),
   });
 }

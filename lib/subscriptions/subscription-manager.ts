@@ -2,9 +2,11 @@ import type { Dialplan, Hint } from '../presence/hints.js';
 import type { PresenceService } from '../presence/presence-service.js';
 import type { Logger } from '../util/log.js';
 import { TimerQueue } from '../util/timer-queue.js';
+import { EXPIRY_CLOCK } from '../util/clock.js';
+import { newTag } from '../util/random.js';
 import type { Notifier } from './notifier.js';
 import type { PersistedSubscription, SubscriptionJournal } from './subscription-journal.js';
-import { resourceKey, type Subscription } from './subscription.js';
+import { expiresAt, remoteTag, resourceKey, type Subscription } from './subscription.js';
 
 /**
  * Fan-out pacing. Per event-loop turn at most FAN_OUT_CHUNK NOTIFYs leave — about as many answers as one poll reads
@@ -21,6 +23,7 @@ const FAN_OUT_WINDOW = 1024;
  * `terminated;reason=timeout`).
  */
 export class SubscriptionManager {
+  /** By local tag: ours, unique among live subscriptions (see newLocalTag), so no separate dialog-id string is kept. */
   private readonly byDialog = new Map<string, Subscription>();
   /** provider ('CustomPresence:6002', or '' for hints without one) → its watchers. */
   private readonly byProvider = new Map<string, Set<Subscription>>();
@@ -36,7 +39,7 @@ export class SubscriptionManager {
   private connectionsInUse: { at: number; ids: Set<number> } | undefined;
 
   constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger) {
-    this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'));
+    this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'), EXPIRY_CLOCK);
   }
 
   /** Wired after construction: the notifier reports gone watchers back here. */
@@ -58,8 +61,18 @@ export class SubscriptionManager {
     return this.byDialog.values();
   }
 
-  find(id: string): Subscription | undefined {
-    return this.byDialog.get(id);
+  /** RFC 3261 §12.2.2: the dialog with this Call-ID, local tag (the request's To tag) and remote tag (its From tag). */
+  find(callId: string, localTag: string, remoteTagOfRequest: string | undefined): Subscription | undefined {
+    const subscription = this.byDialog.get(localTag);
+    if (!subscription || subscription.callId !== callId || remoteTag(subscription) !== remoteTagOfRequest) return undefined;
+    return subscription;
+  }
+
+  /** A local tag no live subscription has (RFC 3261 §19.3: random; checked, since it alone keys the dialog). */
+  newLocalTag(): string {
+    let tag = newTag();
+    while (this.byDialog.has(tag)) tag = newTag();
+    return tag;
   }
 
   /** True while a live subscription's NOTIFYs travel over this TCP connection (it must not be closed as idle). */
@@ -80,7 +93,7 @@ export class SubscriptionManager {
   watcherCounts(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const subscription of this.byDialog.values()) {
-      const key = resourceKey(subscription.resource.hint.exten, subscription.resource.hint.context);
+      const key = resourceKey(subscription.hint.exten, subscription.hint.context);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     return counts;
@@ -95,7 +108,6 @@ export class SubscriptionManager {
 
   /** A refresh: new expiry, then a full-state NOTIFY (RFC 6665 §4.2.1.2 allows it; watchers resync on it). */
   refresh(subscription: Subscription, expiresAt: number): void {
-    subscription.expiresAt = expiresAt;
     this.expiry.schedule(subscription, expiresAt);
     this.journal.saved(subscription);
     this.notifier!.notify(subscription);
@@ -121,15 +133,15 @@ export class SubscriptionManager {
    */
   reresolve(dialplan: Dialplan): void {
     for (const subscription of [...this.byDialog.values()]) {
-      const hint = dialplan.resolve(subscription.resource.exten, subscription.resource.context);
+      const hint = dialplan.resolve(subscription.exten, subscription.context);
       if (!hint) {
         this.terminate(subscription, 'noresource');
         continue;
       }
-      const before = subscription.resource.hint;
+      const before = subscription.hint;
       if (hint.text === before.text && hint.exten === before.exten && hint.context === before.context) continue;
       this.unindex(subscription);
-      subscription.resource = { ...subscription.resource, hint };
+      subscription.hint = hint;
       subscription.variant = undefined;
       this.index(subscription);
       this.notifier!.notify(subscription);
@@ -143,10 +155,12 @@ export class SubscriptionManager {
   async restore(dialplan: Dialplan, create: (persisted: PersistedSubscription, hint: Hint | undefined) => Subscription): Promise<number> {
     const now = Date.now();
     const restored: Subscription[] = [];
-    for (const persisted of await this.journal.load(now)) {
+    for (const { id, persisted } of await this.journal.load(now)) {
       if (persisted.expiresAt <= now) continue;
       const hint = dialplan.resolve(persisted.exten, persisted.context);
       const subscription = create(persisted, hint);
+      // Records written before dialogs were keyed by local tag have another id: rewritten under the new one below.
+      if (id !== subscription.localTag) this.journal.discard(id);
       if (!hint) {
         this.terminate(subscription, 'noresource');
         this.journal.removed(subscription);
@@ -212,28 +226,28 @@ export class SubscriptionManager {
   }
 
   private insert(subscription: Subscription): void {
-    this.byDialog.set(subscription.id, subscription);
+    this.byDialog.set(subscription.localTag, subscription);
     this.index(subscription);
-    this.expiry.schedule(subscription, subscription.expiresAt);
+    this.expiry.schedule(subscription, expiresAt(subscription));
   }
 
   private remove(subscription: Subscription): void {
-    if (this.byDialog.get(subscription.id) !== subscription) return;
-    this.byDialog.delete(subscription.id);
+    if (this.byDialog.get(subscription.localTag) !== subscription) return;
+    this.byDialog.delete(subscription.localTag);
     this.journal.removed(subscription);
     this.unindex(subscription);
     this.expiry.cancel(subscription);
   }
 
   private index(subscription: Subscription): void {
-    const provider = subscription.resource.hint.presence ?? '';
+    const provider = subscription.hint.presence ?? '';
     let watchers = this.byProvider.get(provider);
     if (!watchers) this.byProvider.set(provider, (watchers = new Set()));
     watchers.add(subscription);
   }
 
   private unindex(subscription: Subscription): void {
-    const provider = subscription.resource.hint.presence ?? '';
+    const provider = subscription.hint.presence ?? '';
     const watchers = this.byProvider.get(provider);
     watchers?.delete(subscription);
     if (watchers?.size === 0) this.byProvider.delete(provider);

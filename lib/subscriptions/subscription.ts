@@ -2,27 +2,24 @@ import type { Flow } from '../sip/transport.js';
 import type { BodyFormat } from '../presence/bodies.js';
 import type { Hint } from '../presence/hints.js';
 import type { Scheduled } from '../util/timer-queue.js';
-import { detach } from '../util/strings.js';
 import { parseNameAddr } from '../sip/headers.js';
 import type { NonInviteClientTransaction } from '../sip/client-transaction.js';
 import type { BodyVariant } from './notifier.js';
-
-/** The resource a subscription watches: the extension it asked for and the hint that resolved it. */
-export interface Resource { exten: string; context: string; hint: Hint }
 
 /**
  * One presence subscription: an RFC 6665 dialog (§4.1.2, RFC 3261 §12) plus what delivery needs. The notifier side of
  * the dialog is ours: local tag and CSeq are ours, remote tag, target and route set are the watcher's.
  */
 export interface Subscription extends Scheduled {
-  /** RFC 3261 §12: Call-ID, local tag and remote tag identify the dialog. */
-  readonly id: string;
+  /**
+   * RFC 3261 §12: Call-ID, local tag and remote tag identify the dialog. The local tag is ours and unique among live
+   * subscriptions, so it alone is the key (see SubscriptionManager.find); the remote tag stays in remoteIdentity.
+   */
   readonly callId: string;
   readonly localTag: string;
-  readonly remoteTag: string;
   /** The SUBSCRIBE's To header (the presentity), sent back as the NOTIFY's From with our tag. */
   readonly localIdentity: string;
-  /** The SUBSCRIBE's From header with the watcher's tag, sent back as the NOTIFY's To. */
+  /** The SUBSCRIBE's From header with the watcher's tag (the remote tag), sent back as the NOTIFY's To. */
   readonly remoteIdentity: string;
   /** RFC 3261 §12.1.1: remote target from Contact, route set from Record-Route in order; both refreshed by SUBSCRIBEs. */
   remoteTarget: string;
@@ -33,7 +30,10 @@ export interface Subscription extends Scheduled {
   remoteCseq: number;
   /** RFC 6665 §8.2.1: the Event header's id parameter, echoed in every NOTIFY. */
   readonly eventId: string | undefined;
-  /** Arrival flow: NOTIFYs go back where the SUBSCRIBE came from (NAT) and over the same TCP connection. */
+  /**
+   * Arrival flow: NOTIFYs go back where the SUBSCRIBE came from (NAT) and over the same TCP connection. Shared by the
+   * watcher's subscriptions that came the same way (see FlowPool); never changed in place.
+   */
   flow: Flow;
   /** Our Contact URI and Via sent-by for this dialog. */
   readonly localContact: string;
@@ -45,14 +45,18 @@ export interface Subscription extends Scheduled {
   readonly format: BodyFormat;
   /** The shared body this watcher gets (set by the notifier; cleared when the hint changes). */
   variant: BodyVariant | undefined;
-  resource: Resource;
-  expiresAt: number;
+  /** The resource: the extension asked for, in this context, and the hint it resolved to. */
+  readonly exten: string;
+  readonly context: string;
+  hint: Hint;
+  /** The expiry, in EXPIRY_CLOCK units (tenths of a second): the expiry queue's deadline is the only copy of it. */
+  dueAt: number;
   /** Delivery: at most one NOTIFY in flight; later changes only set `pending` (RFC 6665 §4.2.2 allows coalescing). */
   inFlight: NonInviteClientTransaction | undefined;
   pending: boolean;
   /** A delayed send (rate limit or retry back-off) is scheduled on this timer; made on first use. */
   deliveryTimer: DeliveryTimer | undefined;
-  /** When the last NOTIFY left, for the per-watcher rate limit. */
+  /** When the last NOTIFY left (wrappedNowMs; NEVER_SENT before the first), for the per-watcher rate limit. */
   lastSentAt: number;
   /** Consecutive NOTIFYs that failed with a transient error; reset by a 2xx. */
   failures: number;
@@ -66,13 +70,21 @@ export interface DeliveryTimer extends Scheduled {
   readonly subscription: Subscription;
 }
 
+export const NEVER_SENT = -1;
+
 /** The watcher's From URI, for listings and logs (derived: kept once, in remoteIdentity). */
 export function watcherUri(subscription: Subscription): string {
   return parseNameAddr(subscription.remoteIdentity)?.uri ?? subscription.remoteIdentity;
 }
 
-export function dialogId(callId: string, localTag: string, remoteTag: string): string {
-  return `${callId}\n${localTag}\n${remoteTag}`;
+/** The watcher's tag, from remoteIdentity (kept once; needed only to match in-dialog requests). */
+export function remoteTag(subscription: Subscription): string | undefined {
+  return parseNameAddr(subscription.remoteIdentity)?.params['tag'] ?? undefined;
+}
+
+/** When the subscription expires, in EXPIRY_CLOCK units (tenths of a second). */
+export function expiresAt(subscription: Subscription): number {
+  return subscription.dueAt;
 }
 
 export function resourceKey(exten: string, context: string): string {
@@ -82,18 +94,15 @@ export function resourceKey(exten: string, context: string): string {
 /** The fields a subscription is created or restored from; delivery state starts empty. */
 export type SubscriptionInit = Omit<
   Subscription,
-  'id' | 'variant' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'queued' | 'terminated'
->;
+  'variant' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'queued' | 'terminated'
+> & { expiresAt: number };
 
 export function createSubscription(init: SubscriptionInit): Subscription {
   // Every field in one literal: V8 then keeps them all inside the object, with no separate property store
   // (a subscription is the server's most numerous object).
   return {
-    // Flattened once: a concatenation kept as a Map key would keep its pieces alive too.
-    id: detach(dialogId(init.callId, init.localTag, init.remoteTag)),
     callId: init.callId,
     localTag: init.localTag,
-    remoteTag: init.remoteTag,
     localIdentity: init.localIdentity,
     remoteIdentity: init.remoteIdentity,
     remoteTarget: init.remoteTarget,
@@ -110,14 +119,15 @@ export function createSubscription(init: SubscriptionInit): Subscription {
     digium: init.digium,
     format: init.format,
     variant: undefined,
-    resource: init.resource,
-    expiresAt: init.expiresAt,
-    dueAt: 0,
+    exten: init.exten,
+    context: init.context,
+    hint: init.hint,
+    dueAt: init.expiresAt,
     heapIndex: -1,
     inFlight: undefined,
     pending: false,
     deliveryTimer: undefined,
-    lastSentAt: 0,
+    lastSentAt: NEVER_SENT,
     failures: 0,
     queued: false,
     terminated: undefined,

@@ -8,19 +8,32 @@ export function detach(text: string): string {
 }
 
 /**
- * One shared copy of values that many subscriptions repeat (User-Agent, our Contact, presentity URIs). Bounded, so a
- * peer sending ever-new values cannot grow it without limit: past the bound values are just detached.
+ * One shared instance per key, for values many long-lived objects repeat. Keys are stored detached. Bounded: when
+ * full it starts over, so stale keys cannot pile up; instances already handed out stay valid, they are just no longer
+ * shared with newcomers.
  */
-export class InternPool {
-  private readonly pool = new Map<string, string>();
+export class SharedPool<T> {
+  private readonly pool = new Map<string, T>();
 
   constructor(private readonly maxEntries = 100_000) {}
 
-  get(text: string): string {
-    const shared = this.pool.get(text);
+  /** The shared instance for `key`; on a miss, `make` builds it (given the detached key). */
+  get(key: string, make: (storedKey: string) => T): T {
+    const shared = this.pool.get(key);
     if (shared !== undefined) return shared;
-    const copy = detach(text);
-    if (this.pool.size < this.maxEntries) this.pool.set(copy, copy);
-    return copy;
+    if (this.pool.size >= this.maxEntries) this.pool.clear();
+    const storedKey = detach(key);
+    const made = make(storedKey);
+    this.pool.set(storedKey, made);
+    return made;
   }
 }
+
+/** One shared copy of strings that many subscriptions repeat (User-Agent, our Contact, presentity URIs, extensions). */
+export class InternPool extends SharedPool<string> {
+  intern(text: string): string {
+    return this.get(text, itself);
+  }
+}
+
+const itself = (copy: string): string => copy;

@@ -1,3 +1,5 @@
+import { MILLISECOND_CLOCK, type Clock } from './clock.js';
+
 /**
  * One timer for many deadlines: a binary min-heap of items ordered by `dueAt`, with a single armed setTimeout for the
  * earliest. Subscriptions and publications use it instead of a timer each, so 100,000 idle subscriptions cost a heap
@@ -15,7 +17,8 @@ export class TimerQueue<T extends Scheduled> {
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
 
-  constructor(private readonly fire: (item: T) => void, private readonly now: () => number = Date.now) {}
+  /** `dueAt` values are in the clock's unit (milliseconds unless told otherwise). */
+  constructor(private readonly fire: (item: T) => void, private readonly clock: Clock = MILLISECOND_CLOCK) {}
 
   /** (Re)schedules item at dueAt. */
   schedule(item: T, dueAt: number): void {
@@ -61,7 +64,7 @@ export class TimerQueue<T extends Scheduled> {
     if (!top) return;
     this.armedFor = top.dueAt;
     // setTimeout takes a 32-bit delay; far deadlines re-arm on wake-up.
-    const delay = Math.min(Math.max(0, top.dueAt - this.now()), 0x7fffffff);
+    const delay = Math.min(Math.max(0, this.clock.msUntil(top.dueAt)), 0x7fffffff);
     this.timer = setTimeout(() => this.run(), delay);
     this.timer.unref();
   }
@@ -69,7 +72,7 @@ export class TimerQueue<T extends Scheduled> {
   private run(): void {
     this.timer = undefined;
     this.armedFor = Infinity;
-    const now = this.now();
+    const now = this.clock.now();
     for (let top = this.heap[0]; top !== undefined && top.dueAt <= now; top = this.heap[0]) {
       this.cancel(top);
       this.fire(top);

@@ -1,13 +1,16 @@
 // Subscriptions survive restarts (docs/RELIABILITY.md): after SIGTERM, or SIGKILL once the write-behind batch is on
 // disk, every unexpired subscription comes back and its watcher gets NOTIFYs with a CSeq above any it saw, without
 // subscribing again; expired ones are dropped silently.
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { freePort, listedSubscriptions, makeTempDir, removeDir, startServer } from '../helpers/server.js';
 import type { PresenceServer, ServerOptions } from '../helpers/server.js';
 import { newTag, TcpSipClient, TcpSipListener, UdpSipClient } from '../helpers/sip-client.js';
 import type { SipClient, WatcherDialog } from '../helpers/sip-client.js';
 import { parsePidf, subscriptionState } from '../helpers/wire.js';
+import { SQLITE_FILE_NAME } from '../../lib/store/sqlite-store.js';
 import type { SipMessage } from '../helpers/wire.js';
 
 /** The documented guarantee: a subscription is on disk 50 ms after its 200; this leaves ample margin. */
@@ -67,6 +70,16 @@ describe('integration: reliability — restarts', function () {
     return closable;
   }
 
+  /** Opens the stopped daemon's database directly. */
+  function withDatabase(use: (db: Database.Database) => void): void {
+    const db = new Database(path.join(dataDir, SQLITE_FILE_NAME));
+    try {
+      use(db);
+    } finally {
+      db.close();
+    }
+  }
+
   beforeEach(async function () {
     dataDir = await makeTempDir();
     port = await freePort();
@@ -110,6 +123,36 @@ describe('integration: reliability — restarts', function () {
       await expectCarriesOn(dialog, before, await listener.connection(0, 8000));
     });
   }
+
+  it('restores a subscription stored by an earlier version (dialog id as key, remoteTag field) and re-keys it', async function () {
+    await start();
+    const client = track(await UdpSipClient.open(port));
+    const dialog = await client.subscribeDialog({ user: '7000' });
+    await dialog.nextNotify();
+    await change('away,,before the restart');
+    const before = await dialog.nextNotify();
+    await sleep(PERSISTED_MS);
+    await server!.stop('SIGTERM');
+
+    // The earlier layout: id "Call-ID LF local tag LF remote tag", and the remote tag also in the data.
+    const oldId = `${dialog.callId}\n${dialog.toTag}\n${dialog.fromTag}`;
+    withDatabase((db) => {
+      const row = db.prepare('SELECT data FROM subscriptions WHERE id = ?').get(dialog.toTag) as { data: string } | undefined;
+      expect(row, 'the record, keyed by our local tag').to.not.equal(undefined);
+      const data = { ...JSON.parse(row!.data), remoteTag: dialog.fromTag };
+      db.prepare('UPDATE subscriptions SET id = ?, data = ? WHERE id = ?').run(oldId, JSON.stringify(data), dialog.toTag);
+    });
+
+    await start();
+    await expectCarriesOn(dialog, before);
+    // In-dialog requests still match: a refresh is accepted.
+    expect((await dialog.refresh({ expires: 600 })).status).to.equal(200);
+    await server!.stop('SIGTERM');
+    withDatabase((db) => {
+      const ids = (db.prepare('SELECT id FROM subscriptions').all() as Array<{ id: string }>).map((row) => row.id);
+      expect(ids).to.deep.equal([dialog.toTag]);
+    });
+  });
 
   it('does not restore a subscription that expired while the daemon was down', async function () {
     await start({ minExpires: 1 });
