@@ -43,13 +43,13 @@ export function epochMsToExpiry(epochMs: number): number {
 }
 
 /** Milliseconds on a clock that wraps every 2^30 ms (12.4 days), so that it is always a small integer. */
-const WRAP_MS = 2 ** 30;
+export const WRAP_MS = 2 ** 30;
 
 export function wrappedNowMs(): number {
   return (Date.now() % WRAP_MS) | 0;
 }
 
 /** Milliseconds since a wrapped time; exact for intervals under 12.4 days (it only ever judges short ones). */
-export function msSinceWrapped(then: number): number {
-  return (wrappedNowMs() - then + WRAP_MS) % WRAP_MS;
+export function msSinceWrapped(then: number, now = wrappedNowMs()): number {
+  return (now - then + WRAP_MS) % WRAP_MS;
 }
