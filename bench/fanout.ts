@@ -5,7 +5,7 @@ import path from 'node:path';
 import { controlRequest } from '../lib/control/control-client.js';
 import { monotonicMs, sleep } from './lib/clock.js';
 import { isMain, makeWorkDir, removeWorkDir, type Figure } from './lib/figure.js';
-import { udpDrops } from './lib/proc.js';
+import { cpuSeconds, udpDrops } from './lib/proc.js';
 import { sendRawBurst } from './lib/raw-sender.js';
 import { extensionRange, writeHints } from './lib/resources.js';
 import { startServer, type ServerProcess } from './lib/server-process.js';
@@ -50,6 +50,9 @@ export interface FanoutDetails {
   probe: { status: number; ms: number; retransmissions: number; sentBeforeLastNotify: boolean } | undefined;
   /** Kernel drops during the fan-out on the server's socket (watchers' 200s, the probe) and on the watchers'. */
   drops: { server: number; watchers: number };
+  /** CPU time used from the change request to the last NOTIFY's 200: the server (from /proc, 10 ms ticks; includes
+   *  committing the change) and the watcher process (which answers every NOTIFY; near lastMs means it set the pace). */
+  cpuMs: { server: number; watchers: number };
   serverCommand: string;
 }
 
@@ -82,11 +85,13 @@ export async function benchFanout(fanout: FanoutCase): Promise<Figure<FanoutDeta
       probeSentAt = monotonicMs();
       probeOutcome = prober.subscribe(endpoint, PROBE_EXTEN, 3600);
     });
+    const serverCpuBefore = cpuSeconds(server.pid);
     const changedAt = monotonicMs();
     const answer = await controlRequest(dataDir, { command: 'change', entity: `CustomPresence:${PRESENCE}`, value: 'away' });
     const changeAckMs = monotonicMs() - changedAt;
     if (!answer.ok) throw new Error(`${fanout.name}: change refused: ${answer.error}`);
     const notifies = await notifyArmed.result;
+    const serverCpuMs = (cpuSeconds(server.pid) - serverCpuBefore) * 1000;
     const probeResult = probeOutcome === undefined ? undefined : await probeOutcome;
     const serverDrops = udpDrops([server.udpPort]) - dropsBefore.server;
 
@@ -122,6 +127,7 @@ export async function benchFanout(fanout: FanoutCase): Promise<Figure<FanoutDeta
         sentBeforeLastNotify: probeSentAt < notifies.lastAt,
       },
       drops: { server: serverDrops, watchers: udpDrops(watchers.ports) - dropsBefore.watchers },
+      cpuMs: { server: round(serverCpuMs, 0), watchers: round(notifies.cpuMs, 0) },
       serverCommand: server.command,
     };
     const complete = notifies.received === total && raw.received === total;

@@ -8,6 +8,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 /** Set to a directory to have every server started by the bench write a V8 CPU profile there when it exits. */
 const CPU_PROFILE_VARIABLE = 'PRESENCED_BENCH_CPU_PROF';
+/** Optional sampling interval for those profiles, in microseconds (V8's default is 1000). */
+const CPU_PROFILE_INTERVAL_VARIABLE = 'PRESENCED_BENCH_CPU_PROF_INTERVAL';
 
 export interface ServerLaunch {
   configFile: string;
@@ -38,8 +40,10 @@ process.on('exit', () => {
 
 export async function startServer(launch: ServerLaunch): Promise<ServerProcess> {
   const profileDir = process.env[CPU_PROFILE_VARIABLE];
+  const profileInterval = process.env[CPU_PROFILE_INTERVAL_VARIABLE];
   const args = [
     ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []),
+    ...(profileDir && profileInterval ? ['--cpu-prof-interval', profileInterval] : []),
     path.resolve(process.cwd(), 'bin', 'presenced'),
     '--config', launch.configFile,
     '--udp', launch.udp ?? '127.0.0.1:0',

@@ -1,12 +1,15 @@
 // A lean SIP watcher over one UDP socket: sends SUBSCRIBEs (retransmitted as RFC 3261 §17.1.2.2 asks), answers
 // every NOTIFY with 200 at once, and counts what arrives. Many dialogs share the socket, told apart by Call-ID.
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import net from 'node:net';
 import { parseCSeq } from '../../lib/sip/headers.js';
 import { SipResponse } from '../../lib/sip/message.js';
 import { parseMessage } from '../../lib/sip/parser.js';
 import { buildResponse } from '../../lib/sip/response.js';
 import { newBranch, newTag, randomHex } from '../../lib/util/random.js';
 import { monotonicMs } from './clock.js';
+import { answerNotify } from './notify-answer.js';
 
 /** Datagrams of the raw-send baseline start with this; they are counted, never parsed or answered. */
 export const RAW_MARKER = 'RAW ';
@@ -45,6 +48,13 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** Destinations here are IP literals: answer them at once (dns.lookup would defer every send by a tick). */
+function literalLookup(address: string, family: number | dns.LookupOneOptions, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const literal = net.isIP(address);
+  if (literal !== 0) callback(null, address, literal);
+  else dns.lookup(address, family as dns.LookupOneOptions, callback);
+}
+
 export class SipUserAgent {
   private readonly pending = new Map<string, Pending>();
   /** Call-ID → highest NOTIFY CSeq answered. */
@@ -57,7 +67,7 @@ export class SipUserAgent {
   }
 
   static open(events: UserAgentEvents, host = '127.0.0.1'): Promise<SipUserAgent> {
-    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
+    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalLookup });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(0, host, () => {
@@ -130,6 +140,13 @@ export class SipUserAgent {
       this.events.raw(data.length);
       return;
     }
+    // The common case, a NOTIFY, is answered without the full parser (notify-answer.ts).
+    const answer = answerNotify(data);
+    if (answer !== undefined) {
+      this.socket.send(answer.response, rinfo.port, rinfo.address);
+      this.countNotify(data.length, answer.callId, Number.isNaN(answer.cseq) ? 0 : answer.cseq);
+      return;
+    }
     let message;
     try {
       message = parseMessage(data);
@@ -147,12 +164,15 @@ export class SipUserAgent {
       return;
     }
     this.socket.send(buildResponse(message, 200, 'OK'), rinfo.port, rinfo.address);
+    this.countNotify(data.length, message.get('call-id') ?? '', parseCSeq(message.get('cseq') ?? '')?.seq ?? 0);
+  }
+
+  /** Called right after the 200 left: a CSeq not above the dialog's highest so far is a retransmission. */
+  private countNotify(bytes: number, callId: string, seq: number): void {
     const answeredAt = monotonicMs();
-    const callId = message.get('call-id') ?? '';
-    const seq = parseCSeq(message.get('cseq') ?? '')?.seq ?? 0;
     const seen = this.notifyCseqs.get(callId);
     const repeat = seen !== undefined && seq <= seen;
     if (!repeat) this.notifyCseqs.set(callId, seq);
-    this.events.notify(data.length, repeat, answeredAt);
+    this.events.notify(bytes, repeat, answeredAt);
   }
 }

@@ -22,6 +22,9 @@ interface Expectation {
   /** Tell the bench about the first arrival (internal waits do not). */
   announce: boolean;
   firstAt: number | undefined;
+  cpuAtArm: NodeJS.CpuUsage;
+  /** CPU used up to the last arrival counted (taken when the target is reached). */
+  cpuAtLast: NodeJS.CpuUsage | undefined;
   done(): void;
 }
 
@@ -30,6 +33,10 @@ const arrivals: Record<ArrivalKind, Arrivals> = {
   raw: { count: 0, repeats: 0, bytes: 0, lastAt: 0, lastAnsweredAt: 0 },
 };
 const expectations = new Set<Expectation>();
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
 
 function report(message: WatcherReport): void {
   process.send!(message);
@@ -51,7 +58,10 @@ function arrived(kind: ArrivalKind, bytes: number, repeat: boolean, answeredAt: 
       expectation.firstAt = totals.lastAt;
       if (expectation.announce) report({ type: 'first', kind, at: totals.lastAt });
     }
-    if (totals.count - expectation.base.count >= expectation.target) expectation.done();
+    if (totals.count - expectation.base.count >= expectation.target) {
+      expectation.cpuAtLast = process.cpuUsage(expectation.cpuAtArm);
+      expectation.done();
+    }
   }
 }
 
@@ -64,6 +74,7 @@ function expect(kind: ArrivalKind, count: number, timeoutMs: number, announce: b
   return new Promise((resolve) => {
     const expectation: Expectation = {
       kind, base: { ...arrivals[kind] }, target: count, announce, firstAt: undefined,
+      cpuAtArm: process.cpuUsage(), cpuAtLast: undefined,
       done: () => {
         clearTimeout(timer);
         expectations.delete(expectation);
@@ -76,6 +87,7 @@ function expect(kind: ArrivalKind, count: number, timeoutMs: number, announce: b
           firstAt: expectation.firstAt ?? 0,
           lastAt: received === 0 ? 0 : now.lastAt,
           lastAnsweredAt: received === 0 ? 0 : now.lastAnsweredAt,
+          cpuMs: cpuMs(expectation.cpuAtLast ?? process.cpuUsage(expectation.cpuAtArm)),
         });
       },
     };

@@ -39,6 +39,9 @@ export interface ExpectedReport {
   lastAt: number;
   /** When the 200 to the last NOTIFY left (equals lastAt for raw datagrams). */
   lastAnsweredAt: number;
+  /** CPU time (user + system) the watcher process used from arming to the last arrival: near the elapsed time means
+   *  the watcher, not the sender, set the pace. */
+  cpuMs: number;
 }
 
 export type WatcherReport =

@@ -1,5 +1,6 @@
 // The bench's handle on its watcher process (watcher-process.ts).
 import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoint } from './sip-ua.js';
 import type { ArrivalKind, ExpectedReport, SubscribedReport, WatcherCommand, WatcherReport } from './watcher-protocol.js';
@@ -7,6 +8,9 @@ import type { ArrivalKind, ExpectedReport, SubscribedReport, WatcherCommand, Wat
 const PROCESS_FILE = fileURLToPath(new URL('./watcher-process.js', import.meta.url));
 /** Enough sockets that a 10,000-datagram burst fits their receive buffers (4 MiB each). */
 const DEFAULT_SOCKETS = 8;
+/** Set to a directory to have the watcher process write a V8 CPU profile there when it exits (like the server's
+ *  PRESENCED_BENCH_CPU_PROF; PRESENCED_BENCH_CPU_PROF_INTERVAL applies too). */
+const CPU_PROFILE_VARIABLE = 'PRESENCED_BENCH_WATCHER_CPU_PROF';
 
 export interface SubscribeRequest {
   server: Endpoint;
@@ -42,7 +46,13 @@ export class Watchers {
   }
 
   static start(sockets = DEFAULT_SOCKETS): Promise<Watchers> {
-    const child = fork(PROCESS_FILE, [String(sockets)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const profileDir = process.env[CPU_PROFILE_VARIABLE];
+    const profileInterval = process.env['PRESENCED_BENCH_CPU_PROF_INTERVAL'];
+    const execArgv = [
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []),
+      ...(profileDir && profileInterval ? ['--cpu-prof-interval', profileInterval] : []),
+    ];
+    const child = fork(PROCESS_FILE, [String(sockets)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     return new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`watcher process exited with ${code} before it was ready`)));
