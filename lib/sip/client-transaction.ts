@@ -1,5 +1,6 @@
 import type { SipResponse } from './message.js';
 import type { Flow, Target } from './transport.js';
+import type { Scheduled, TimerQueue } from '../util/timer-queue.js';
 
 /** RFC 3261 §17.1.1.1 defaults; both can be set per server (`--t1`, `--t2`). */
 export interface TimerSettings { t1: number; t2: number }
@@ -21,16 +22,21 @@ export interface OutgoingRequest {
 export interface TransactionOwner {
   transmit(request: OutgoingRequest): boolean;
   completed(transaction: NonInviteClientTransaction, result: TransactionResult): void;
+  /** The one timer queue of all client transactions (a heap slot each instead of a Node timer each). */
+  readonly timers: TimerQueue<NonInviteClientTransaction>;
 }
 
 /**
  * A non-INVITE client transaction (RFC 3261 §17.1.2). Over UDP the request is retransmitted on Timer E, starting at T1
  * and doubling up to T2 (staying at T2 once a provisional response arrived); Timer F (64·T1) ends it as a timeout.
  * Over TCP there are no retransmissions, only Timer F. Timer K is not kept: a late retransmitted response simply
- * matches no transaction and is dropped. E and F share one Node timer, armed for whichever comes first.
+ * matches no transaction and is dropped. E and F share one entry in the owner's TimerQueue, due at whichever comes
+ * first; the queue calls `timerFired` (see SipStack).
  */
-export class NonInviteClientTransaction {
-  private timer: NodeJS.Timeout | undefined;
+export class NonInviteClientTransaction implements Scheduled {
+  /** Scheduled: when E or F is due, and the position in the owner's timer heap. */
+  dueAt = 0;
+  heapIndex = -1;
   private readonly deadline: number;
   private interval: number;
   private proceeding = false;
@@ -38,18 +44,19 @@ export class NonInviteClientTransaction {
 
   constructor(
     readonly request: OutgoingRequest,
-    private readonly timers: TimerSettings,
+    private readonly settings: TimerSettings,
     private readonly owner: TransactionOwner,
     readonly onResult: (result: TransactionResult) => void,
   ) {
-    this.interval = timers.t1;
-    this.deadline = Date.now() + 64 * timers.t1;
+    this.interval = settings.t1;
+    const now = Date.now();
+    this.deadline = now + 64 * settings.t1;
     if (!owner.transmit(request)) {
       // §8.1.3.1: a transport failure is treated as a 503.
       queueMicrotask(() => this.end({ status: 503 }));
       return;
     }
-    this.arm(request.flow.protocol === 'UDP' ? this.interval : 64 * timers.t1);
+    owner.timers.schedule(this, request.flow.protocol === 'UDP' ? Math.min(now + this.interval, this.deadline) : this.deadline);
   }
 
   /** §17.1.2.2: provisional responses move to Proceeding, a final response completes the transaction. */
@@ -64,29 +71,26 @@ export class NonInviteClientTransaction {
 
   cancel(): void {
     this.done = true;
-    if (this.timer) clearTimeout(this.timer);
-  }
-
-  private arm(delay: number): void {
-    this.timer = setTimeout(() => this.tick(), Math.min(delay, Math.max(0, this.deadline - Date.now())));
+    this.owner.timers.cancel(this);
   }
 
   /** Timer F ends the transaction; Timer E retransmits (UDP only) and doubles, capped at T2. */
-  private tick(): void {
+  timerFired(): void {
     if (this.done) return;
-    if (Date.now() >= this.deadline || this.request.flow.protocol !== 'UDP') {
+    const now = Date.now();
+    if (now >= this.deadline || this.request.flow.protocol !== 'UDP') {
       this.end({ status: 408 });
       return;
     }
     this.owner.transmit(this.request);
-    this.interval = this.proceeding ? this.timers.t2 : Math.min(2 * this.interval, this.timers.t2);
-    this.arm(this.interval);
+    this.interval = this.proceeding ? this.settings.t2 : Math.min(2 * this.interval, this.settings.t2);
+    this.owner.timers.schedule(this, Math.min(now + this.interval, this.deadline));
   }
 
   private end(result: TransactionResult): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.owner.timers.cancel(this);
     this.owner.completed(this, result);
   }
 }

@@ -234,6 +234,46 @@ export function parseCSeq(value: string): CSeq | undefined {
   return { seq, method };
 }
 
+/**
+ * The branch parameter of the first element of a Via header value, read without parsing the element: for matching a
+ * response to a client transaction (§17.1.3), which needs nothing else. Undefined when absent; values with quotes
+ * (where ';' and ',' may be quoted) return null, for parseVia to handle.
+ */
+export function topViaBranch(value: string): string | undefined | null {
+  if (value.indexOf('"') !== -1) return null;
+  let end = value.indexOf(',');
+  if (end === -1) end = value.length;
+  let semicolon = value.indexOf(';');
+  while (semicolon !== -1 && semicolon < end) {
+    let next = value.indexOf(';', semicolon + 1);
+    if (next === -1 || next > end) next = end;
+    let nameStart = semicolon + 1;
+    while (nameStart < next && isLinearWhitespace(value.charCodeAt(nameStart))) nameStart++;
+    if (next - nameStart >= 6 && value.slice(nameStart, nameStart + 6).toLowerCase() === 'branch') {
+      let at = nameStart + 6;
+      while (at < next && isLinearWhitespace(value.charCodeAt(at))) at++;
+      if (at < next && value.charCodeAt(at) === 61 /* = */) return value.slice(at + 1, next).trim();
+      if (at === next) return undefined;
+    }
+    semicolon = next === end ? -1 : next;
+  }
+  return undefined;
+}
+
+/** The method of a CSeq value ("49641 SUBSCRIBE" → 'SUBSCRIBE'): the second whitespace-separated word, without
+ *  checking the number; undefined when there is none. Enough to match a response to its transaction (§17.1.3). */
+export function cseqMethod(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const length = value.length;
+  let start = 0;
+  while (start < length && isLinearWhitespace(value.charCodeAt(start))) start++;
+  while (start < length && !isLinearWhitespace(value.charCodeAt(start))) start++;
+  while (start < length && isLinearWhitespace(value.charCodeAt(start))) start++;
+  let end = start;
+  while (end < length && !isLinearWhitespace(value.charCodeAt(end))) end++;
+  return end > start ? value.slice(start, end) : undefined;
+}
+
 /** Splits "token;params" with the token lower-cased; undefined when the token is not a valid token. */
 function parseTokenWithParams(value: string): { token: string; params: Params } | undefined {
   const semicolon = value.indexOf(';');

@@ -1,12 +1,5 @@
-import { parseVia, splitHeaderValues, type Via } from './headers.js';
-
-/** RFC 3261 §7.3.3 compact forms (plus RFC 3515, 3892, 3265, 4028, 3841, 4474). */
-const COMPACT_FORMS: Readonly<Record<string, string>> = {
-  v: 'via', f: 'from', t: 'to', i: 'call-id', m: 'contact', l: 'content-length', c: 'content-type',
-  k: 'supported', o: 'event', u: 'allow-events', e: 'content-encoding', s: 'subject', r: 'refer-to',
-  b: 'referred-by', x: 'session-expires', a: 'accept-contact', j: 'reject-contact', d: 'request-disposition',
-  y: 'identity',
-};
+import { BAD_CONTENT_LENGTH, bufferBody, headerKey, scanHeaderValue, splitHeaderLines } from './header-lines.js';
+import { parseVia, splitHeaderValues, topViaBranch, type Via } from './headers.js';
 
 /** Headers whose grammar is a comma-separated list (RFC 3261 §7.3.1), so getAll() returns each element. */
 const LIST_HEADERS: ReadonlySet<string> = new Set([
@@ -14,30 +7,91 @@ const LIST_HEADERS: ReadonlySet<string> = new Set([
   'allow-events', 'require', 'proxy-require', 'unsupported', 'content-encoding', 'path',
 ]);
 
-/** Canonical header key: lower-case full name, compact forms expanded. */
-export function headerKey(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.length === 1 ? COMPACT_FORMS[lower] ?? lower : lower;
-}
+export { headerKey };
 
 export abstract class SipMessage {
-  /** Lower-case full header name → each header line's trimmed (and unfolded) value, in order of appearance. */
-  readonly headers: Map<string, string[]>;
-  body: string;
-  /** Framing or header-section problem found while parsing (e.g. "Bad Content-Length"); checkRequest turns it into 400. */
-  problem?: string;
+  private readonly headerMap: Map<string, string[]>;
+  private bodyText: string;
+  private problemText: string | undefined;
+  /**
+   * A received datagram whose header lines are not split into the map yet (see deferHeaderLines): the datagram, its
+   * header section as text, where the lines after the start line begin and where the body begins.
+   */
+  private deferredData: Buffer | undefined;
+  private deferredHead = '';
+  private deferredLinesStart = 0;
+  private deferredBodyStart = 0;
   /** The parsed top Via: undefined until asked, null when missing or malformed. */
   private topViaCache: Via | null | undefined;
 
   protected constructor(headers: Map<string, string[]>, body: string) {
-    this.headers = headers;
-    this.body = body;
+    this.headerMap = headers;
+    this.bodyText = body;
+  }
+
+  /** Lower-case full header name → each header line's trimmed (and unfolded) value, in order of appearance. */
+  get headers(): Map<string, string[]> {
+    if (this.deferredData !== undefined) this.splitDeferred();
+    return this.headerMap;
+  }
+
+  get body(): string {
+    if (this.deferredData !== undefined) this.splitDeferred();
+    return this.bodyText;
+  }
+
+  set body(body: string) {
+    if (this.deferredData !== undefined) this.splitDeferred();
+    this.bodyText = body;
+  }
+
+  /** Framing or header-section problem found while parsing (e.g. "Bad Content-Length"); checkRequest turns it into 400. */
+  get problem(): string | undefined {
+    if (this.deferredData !== undefined) this.splitDeferred();
+    return this.problemText;
+  }
+
+  set problem(problem: string | undefined) {
+    if (this.deferredData !== undefined) this.splitDeferred();
+    this.problemText = problem;
+  }
+
+  /**
+   * For the parser: the header lines of `head` from `linesStart` (and the body of `data` from `bodyStart`) are split
+   * only when first needed. get() of a single header scans the lines without splitting them; headers, getAll(), has(),
+   * body and problem split them all, with the same result as an immediate split.
+   */
+  deferHeaderLines(data: Buffer, head: string, linesStart: number, bodyStart: number): void {
+    this.deferredData = data;
+    this.deferredHead = head;
+    this.deferredLinesStart = linesStart;
+    this.deferredBodyStart = bodyStart;
+  }
+
+  private splitDeferred(): void {
+    const data = this.deferredData!;
+    this.deferredData = undefined;
+    const problem = splitHeaderLines(this.deferredHead, this.deferredLinesStart, this.headerMap);
+    const { body, bad } = bufferBody(data, this.headerMap, this.deferredBodyStart);
+    this.problemText = problem ?? (bad ? BAD_CONTENT_LENGTH : undefined);
+    this.bodyText = body;
+    this.deferredHead = '';
+  }
+
+  /** First value of the header with canonical key `key`. */
+  private first(key: string): string | undefined {
+    if (this.deferredData !== undefined) {
+      const value = scanHeaderValue(this.deferredHead, this.deferredLinesStart, key);
+      if (value !== null) return value;
+      this.splitDeferred();
+    }
+    const values = this.headerMap.get(key);
+    return values === undefined ? undefined : values[0];
   }
 
   /** First value of a header; name is case-insensitive and may be a compact form. */
   get(name: string): string | undefined {
-    const values = this.headers.get(headerKey(name));
-    return values === undefined ? undefined : values[0];
+    return this.first(headerKey(name));
   }
 
   /** All values; for list headers each comma-separated element is its own entry. */
@@ -60,11 +114,23 @@ export abstract class SipMessage {
   /** The first Via element, parsed once: the transaction layer, the response path and validation all read it. */
   topVia(): Via | undefined {
     if (this.topViaCache === undefined) {
-      const first = this.headers.get('via')?.[0];
+      const first = this.first('via');
       const element = first === undefined ? undefined : splitHeaderValues(first)[0];
       this.topViaCache = (element === undefined ? undefined : parseVia(element)) ?? null;
     }
     return this.topViaCache ?? undefined;
+  }
+
+  /** The branch of the top Via (RFC 3261 §17.1.3 matching), without parsing the Via when it was not parsed yet. */
+  topViaBranch(): string | undefined {
+    if (this.topViaCache === undefined) {
+      const first = this.first('via');
+      if (first === undefined) return undefined;
+      const branch = topViaBranch(first);
+      if (branch !== null) return branch === '' ? undefined : branch;
+    }
+    const branch = this.topVia()?.params['branch'];
+    return branch === null ? undefined : branch;
   }
 
   /** Replaces the top Via element (RFC 3261 §18.2.1 stamping) in the header lines and the parsed copy. */

@@ -1,17 +1,17 @@
+import { BAD_CONTENT_LENGTH, bufferBody, declaredLength, splitHeaderLines } from './header-lines.js';
 import { isToken, parseDigits } from './headers.js';
-import { headerKey, SipRequest, SipResponse, type SipMessageAny } from './message.js';
+import { SipRequest, SipResponse, type SipMessageAny } from './message.js';
 
 export class SipParseError extends Error {
   override name = 'SipParseError';
 }
 
-const BAD_CONTENT_LENGTH = 'Bad Content-Length';
-const MALFORMED_HEADER_LINE = 'Malformed header line';
 const CR = 13;
 const LF = 10;
 
 /** Parses one complete message (a datagram or one framed stream message). Headers are only split into the
- *  header map here; structured values are parsed on demand by the helpers in headers.ts. */
+ *  header map here (for a received response, only when first needed); structured values are parsed on demand by the
+ *  helpers in headers.ts. */
 export function parseMessage(data: Buffer | string): SipMessageAny {
   return typeof data === 'string' ? parseText(data) : parseBuffer(data);
 }
@@ -32,85 +32,42 @@ function splitHead(data: Buffer | string): [number, number, number] {
 
 function parseBuffer(data: Buffer): SipMessageAny {
   const [headStart, headEnd, bodyStart] = splitHead(data);
-  const message = parseHead(data.toString('utf8', headStart, headEnd));
-  const available = data.length - bodyStart;
-  const length = declaredLength(message, available);
-  const bodyEnd = length === undefined ? data.length : bodyStart + length;
-  if (bodyEnd > bodyStart) message.body = data.toString('utf8', bodyStart, bodyEnd);
+  const head = data.toString('utf8', headStart, headEnd);
+  const linesStart = startLineEnd(head);
+  const message = parseStartLine(head.slice(0, contentEnd(head, 0, linesStart - 1)));
+  if (message instanceof SipResponse) {
+    // A response is matched by its top Via and CSeq alone (§17.1.3); the rest is split only if someone asks.
+    message.deferHeaderLines(data, head, linesStart, bodyStart);
+    return message;
+  }
+  const problem = splitHeaderLines(head, linesStart, message.headers);
+  const { body, bad } = bufferBody(data, message.headers, bodyStart);
+  message.problem = problem ?? (bad ? BAD_CONTENT_LENGTH : undefined);
+  message.body = body;
   return message;
 }
 
 function parseText(data: string): SipMessageAny {
   const [headStart, headEnd, bodyStart] = splitHead(data);
-  const message = parseHead(data.slice(headStart, headEnd));
+  const head = data.slice(headStart, headEnd);
+  const linesStart = startLineEnd(head);
+  const message = parseStartLine(head.slice(0, contentEnd(head, 0, linesStart - 1)));
+  const problem = splitHeaderLines(head, linesStart, message.headers);
   const rest = data.slice(bodyStart);
   // Content-Length counts bytes (RFC 3261 §20.14), not UTF-16 units.
   const available = rest === '' ? 0 : Buffer.byteLength(rest);
-  const length = declaredLength(message, available);
+  const { length, bad } = declaredLength(message.headers, available);
+  message.problem = problem ?? (bad ? BAD_CONTENT_LENGTH : undefined);
   if (length === undefined || length === available) message.body = rest;
   else if (available === rest.length) message.body = rest.slice(0, length);
   else message.body = Buffer.from(rest).toString('utf8', 0, length);
   return message;
 }
 
-/** Body length in bytes to honour, or undefined for "the rest": Content-Length absent (allowed on UDP) or unusable.
- *  Records "Bad Content-Length" when it is not a non-negative integer, lines disagree, or it exceeds the bytes present.
- *  Extra bytes beyond Content-Length are ignored (RFC 3261 §18.3). */
-function declaredLength(message: SipMessageAny, available: number): number | undefined {
-  const values = message.headers.get('content-length');
-  if (values === undefined) return undefined;
-  const length = parseDigits(values[0]);
-  if (length === undefined || length > available || values.some((value) => value !== values[0])) {
-    recordProblem(message, BAD_CONTENT_LENGTH);
-    return undefined;
-  }
-  return length;
-}
-
-function recordProblem(message: SipMessageAny, problem: string): void {
-  if (message.problem === undefined) message.problem = problem;
-}
-
-/** Start line and header lines (without the blank line); the head starts with the start line. */
-function parseHead(head: string): SipMessageAny {
-  let lineEnd = head.indexOf('\n');
-  if (lineEnd === -1) lineEnd = head.length;
-  const message = parseStartLine(head.slice(0, contentEnd(head, 0, lineEnd)));
-  const headers = message.headers;
-  let lastValues: string[] | undefined;
-  let position = lineEnd + 1;
-  while (position < head.length) {
-    lineEnd = head.indexOf('\n', position);
-    if (lineEnd === -1) lineEnd = head.length;
-    const end = contentEnd(head, position, lineEnd);
-    const first = head.charCodeAt(position);
-    if (first === 32 || first === 9) {
-      // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header value.
-      const continuation = head.slice(position, end).trim();
-      if (lastValues === undefined) recordProblem(message, MALFORMED_HEADER_LINE);
-      else if (continuation !== '') {
-        const last = lastValues.length - 1;
-        lastValues[last] = lastValues[last] === '' ? continuation : `${lastValues[last]} ${continuation}`;
-      }
-    } else if (end > position) {
-      let colon = head.indexOf(':', position);
-      if (colon >= end) colon = -1;
-      let nameEnd = colon;
-      while (nameEnd > position && isWhitespace(head.charCodeAt(nameEnd - 1))) nameEnd--;
-      if (nameEnd <= position) {
-        recordProblem(message, MALFORMED_HEADER_LINE);
-        lastValues = undefined;
-      } else {
-        const key = headerKey(head.slice(position, nameEnd));
-        const value = head.slice(colon + 1, end).trim();
-        lastValues = headers.get(key);
-        if (lastValues === undefined) headers.set(key, (lastValues = [value]));
-        else lastValues.push(value);
-      }
-    }
-    position = lineEnd + 1;
-  }
-  return message;
+/** Where the header lines start: just past the start line's LF (or the end of a head that is only a start line). */
+function startLineEnd(head: string): number {
+  const lineEnd = head.indexOf('\n');
+  return lineEnd === -1 ? head.length + 1 : lineEnd + 1;
 }
 
 /** End of a line's content: `lineEnd` (the LF or end of text) minus a preceding CR. */
@@ -120,10 +77,6 @@ function contentEnd(text: string, lineStart: number, lineEnd: number): number {
 
 function isLineBreak(code: number): boolean {
   return code === CR || code === LF;
-}
-
-function isWhitespace(code: number): boolean {
-  return code === 32 || code === 9;
 }
 
 /** RFC 3261 §7.1 Request-Line / §7.2 Status-Line. */

@@ -2,11 +2,13 @@ import { parseMessage, SipParseError } from './parser.js';
 import { SipRequest, SipResponse } from './message.js';
 import { buildResponse, responseDestination, stampReceived, type ResponseOptions } from './response.js';
 import { checkRequest } from './validate.js';
+import { cseqMethod } from './headers.js';
 import { ServerTransactions } from './server-transactions.js';
 import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionOwner, type TransactionResult } from './client-transaction.js';
 import { describeFlow, type Flow, type Transport, type TransportProtocol } from './transport.js';
 import type { Logger } from '../util/log.js';
 import { newTag } from '../util/random.js';
+import { TimerQueue } from '../util/timer-queue.js';
 
 export const PRODUCT = 'presenced/0.1.0';
 
@@ -46,6 +48,7 @@ export class SipStack {
     this.serverTransactions.stop();
     for (const transaction of this.clientTransactions.values()) transaction.cancel();
     this.clientTransactions.clear();
+    this.transactionOwner.timers.stop();
     for (const transport of this.transports.values()) await transport.close();
   }
 
@@ -66,6 +69,7 @@ export class SipStack {
       this.clientTransactions.delete(transaction.request.branch);
       transaction.onResult(result);
     },
+    timers: new TimerQueue<NonInviteClientTransaction>((transaction) => transaction.timerFired()),
   };
 
   get pendingClientTransactions(): number {
@@ -87,10 +91,9 @@ export class SipStack {
 
   /** §17.1.3: a response matches the client transaction whose branch is in its top Via and whose method is in CSeq. */
   private receiveResponse(response: SipResponse, flow: Flow): void {
-    const branch = response.topVia()?.params['branch'];
+    const branch = response.topViaBranch();
     const transaction = branch ? this.clientTransactions.get(branch) : undefined;
-    const method = response.get('cseq')?.split(/\s+/)[1];
-    if (!transaction || transaction.request.method !== method) {
+    if (!transaction || transaction.request.method !== cseqMethod(response.get('cseq'))) {
       this.log.debug(`sip: stray ${response.status} response from ${describeFlow(flow)}`);
       return;
     }

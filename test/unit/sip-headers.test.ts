@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import {
-  formatVia, parseAccept, parseCSeq, parseEvent, parseHostPort, parseNameAddr, parseParams, parseSubscriptionState,
-  parseVia, splitHeaderValues,
+  cseqMethod, formatVia, parseAccept, parseCSeq, parseEvent, parseHostPort, parseNameAddr, parseParams,
+  parseSubscriptionState, parseVia, splitHeaderValues, topViaBranch,
 } from '../../lib/sip/headers.js';
 
 describe('sip/headers', () => {
@@ -164,6 +164,23 @@ describe('sip/headers', () => {
         { type: 'text/plain', params: {} },
       ]);
       expect(parseAccept([])).to.deep.equal([]);
+    });
+  });
+
+  describe('cseqMethod and topViaBranch (response matching)', () => {
+    it('takes the method word of a CSeq', () => {
+      expect(cseqMethod('7 NOTIFY')).to.equal('NOTIFY');
+      expect(cseqMethod('7 \t NOTIFY ')).to.equal('NOTIFY');
+      expect(cseqMethod('7')).to.equal(undefined);
+      expect(cseqMethod(undefined)).to.equal(undefined);
+    });
+
+    it('finds the branch of the first Via element only', () => {
+      expect(topViaBranch('SIP/2.0/UDP h;rport;branch=z9hG4bK1')).to.equal('z9hG4bK1');
+      expect(topViaBranch('SIP/2.0/UDP h ; Branch = z9hG4bK1 ;rport')).to.equal('z9hG4bK1');
+      expect(topViaBranch('SIP/2.0/UDP h;rport, SIP/2.0/UDP p;branch=z9hG4bK2')).to.equal(undefined);
+      expect(topViaBranch('SIP/2.0/UDP h;branches=1')).to.equal(undefined);
+      expect(topViaBranch('SIP/2.0/UDP h;x="q"')).to.equal(null);
     });
   });
 });

@@ -264,6 +264,58 @@ describe('sip/parser', () => {
     });
   });
 
+  describe('received responses (header lines split on demand)', () => {
+    const lines = [
+      'SIP/2.0 200 OK',
+      'v: SIP/2.0/UDP 127.0.0.1:5060;BRANCH=z9hG4bKabc;rport=5060, SIP/2.0/UDP proxy;branch=z9hG4bKdef',
+      'From: <sip:a@h>;tag=1',
+      'TO: <sip:b@h>;tag=2',
+      'i: call-1',
+      'Subject: folded',
+      '  on two lines',
+      'CSeq: 7 NOTIFY',
+      'Retry-After: 5',
+      'Content-Length: 2',
+      '',
+      'ok',
+    ];
+    const text = lines.join('\r\n');
+
+    it('answers get() and topVia() exactly as a string parse does, then the rest on demand', () => {
+      const fromBuffer = parseMessage(Buffer.from(text)) as SipResponse;
+      const fromString = parseMessage(text) as SipResponse;
+      expect(fromBuffer).to.be.instanceOf(SipResponse);
+      expect(fromBuffer.status).to.equal(200);
+      for (const name of ['cseq', 'Via', 'to', 'call-id', 'from', 'retry-after', 'subject', 'missing', 'v', 'T', 'c']) {
+        expect(fromBuffer.get(name), name).to.equal(fromString.get(name));
+      }
+      expect(fromBuffer.get('subject')).to.equal('folded on two lines');
+      expect(fromBuffer.topVia()).to.deep.equal(fromString.topVia());
+      expect(fromBuffer.headers).to.deep.equal(fromString.headers);
+      expect(fromBuffer.body).to.equal('ok');
+      expect(fromBuffer.problem).to.equal(undefined);
+      expect(fromBuffer.getAll('via')).to.have.length(2);
+    });
+
+    it('reads the top Via branch without parsing the Via, and agrees with parseVia', () => {
+      const response = parseMessage(Buffer.from(text)) as SipResponse;
+      expect(response.topViaBranch()).to.equal('z9hG4bKabc');
+      expect(response.topVia()?.params['branch']).to.equal('z9hG4bKabc');
+      const quoted = parseMessage(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;x="a;b";branch=z9hG4bK1\r\n\r\n')) as SipResponse;
+      expect(quoted.topViaBranch()).to.equal('z9hG4bK1');
+      const none = parseMessage(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branchy=1;branch\r\n\r\n')) as SipResponse;
+      expect(none.topViaBranch()).to.equal(undefined);
+      expect((parseMessage(Buffer.from('SIP/2.0 200 OK\r\n\r\n')) as SipResponse).topViaBranch()).to.equal(undefined);
+    });
+
+    it('records framing problems when asked', () => {
+      const bad = parseMessage(Buffer.from('SIP/2.0 200 OK\r\nCSeq: 1 NOTIFY\r\nContent-Length: 9\r\n\r\nab')) as SipResponse;
+      expect(bad.get('cseq')).to.equal('1 NOTIFY');
+      expect(bad.problem).to.equal('Bad Content-Length');
+      expect(bad.body).to.equal('ab');
+    });
+  });
+
   describe('garbage', () => {
     /** Deterministic pseudo-random numbers so a failure can be reproduced. */
     function random(seed: number): () => number {
@@ -304,6 +356,7 @@ describe('sip/parser', () => {
           for (const value of message.getAll('via')) parseVia(value);
           for (const name of ['from', 'to', 'contact']) message.getAll(name).forEach(parseNameAddr);
           parseCSeq(message.get('cseq') ?? '');
+          message.topViaBranch();
           parseEvent(message.get('event') ?? '');
           parseAccept(message.getAll('accept'));
         }
