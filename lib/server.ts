@@ -21,6 +21,7 @@ import type { DigiumMode } from './presence/pidf.js';
 import { SubscriptionManager } from './subscriptions/subscription-manager.js';
 import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
 import { FlowPool } from './subscriptions/flow-pool.js';
+import { MemoryReclaimer } from './util/memory.js';
 import type { DeliveryPolicy } from './subscriptions/delivery-policy.js';
 import type { Logger } from './util/log.js';
 
@@ -76,7 +77,8 @@ export class PresenceServer {
       const limits = { ...DEFAULT_TCP_LIMITS, idleTimeoutMs: config.tcpIdleTimeoutMs };
       transports.push(new TcpTransport(config.tcp.host, config.tcp.port, log, limits, (id) => manager.usesConnection(id)));
     }
-    const stack = new SipStack(transports, log, config.timers);
+    const reclaimer = new MemoryReclaimer(log);
+    const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left));
     this.stack = stack;
     const notifier = new Notifier(stack, presence, journal, config.delivery, log, (subscription) => manager.drop(subscription));
     manager.attach(notifier, presence);

@@ -18,10 +18,13 @@ export class ServerTransactions {
   private previous = new Map<string, ServerTransaction>();
   private readonly rotation: NodeJS.Timeout;
 
-  constructor(timerJms: number) {
+  /** `expired` hears, at each rotation, how many transactions ended and how many are left (the last interval's). */
+  constructor(timerJms: number, expired: (ended: number, left: number) => void = () => undefined) {
     this.rotation = setInterval(() => {
+      const ended = this.previous.size;
       this.previous = this.current;
       this.current = new Map();
+      if (ended > 0) expired(ended, this.previous.size);
     }, timerJms);
     this.rotation.unref();
   }

@@ -31,10 +31,16 @@ export class SipStack {
   private readonly clientTransactions = new Map<string, NonInviteClientTransaction>();
   private handler: RequestHandler = () => undefined;
 
-  constructor(transports: Transport[], private readonly log: Logger, private readonly timers: TimerSettings) {
+  /** `transactionsEnded` hears how many server transactions ended after Timer J, and how many are left. */
+  constructor(
+    transports: Transport[],
+    private readonly log: Logger,
+    private readonly timers: TimerSettings,
+    transactionsEnded?: (ended: number, left: number) => void,
+  ) {
     for (const transport of transports) this.transports.set(transport.protocol, transport);
     // Timer J = 64·T1 (§17.2.2).
-    this.serverTransactions = new ServerTransactions(64 * timers.t1);
+    this.serverTransactions = new ServerTransactions(64 * timers.t1, transactionsEnded);
   }
 
   async start(handler: RequestHandler): Promise<void> {
