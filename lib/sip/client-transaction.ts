@@ -12,7 +12,8 @@ export interface TransactionResult { status: number; response?: SipResponse }
 export interface OutgoingRequest {
   branch: string;
   method: string;
-  text: string;
+  /** The request's bytes, kept for retransmissions (see encodeMessage). */
+  data: Buffer;
   flow: Flow;
   /** Where to connect when the flow's TCP connection is gone. */
   fallback?: Target;

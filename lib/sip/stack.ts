@@ -70,7 +70,7 @@ export class SipStack {
   }
 
   private readonly transactionOwner: TransactionOwner = {
-    transmit: (request) => this.transports.get(request.flow.protocol)?.send(request.flow, request.text, request.fallback) ?? false,
+    transmit: (request) => this.transports.get(request.flow.protocol)?.send(request.flow, request.data, request.fallback) ?? false,
     completed: (transaction, result) => {
       this.clientTransactions.delete(transaction.request.branch);
       transaction.onResult(result);

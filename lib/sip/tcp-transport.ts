@@ -61,7 +61,7 @@ export class TcpTransport implements Transport {
     return this.connections.size;
   }
 
-  send(flow: Flow, data: string, fallback?: Target): boolean {
+  send(flow: Flow, data: string | Buffer, fallback?: Target): boolean {
     const connection = flow.connectionId === undefined ? undefined : this.connections.get(flow.connectionId);
     if (connection && !connection.socket.destroyed) return this.write(connection, data);
     if (!fallback) return false;
@@ -116,7 +116,7 @@ export class TcpTransport implements Transport {
     return connection;
   }
 
-  private write(connection: Connection, data: string): boolean {
+  private write(connection: Connection, data: string | Buffer): boolean {
     const socket = connection.socket;
     if (socket.writableLength > this.limits.maxQueuedBytes) {
       this.log.warn(`tcp: dropping connection ${connection.id}: peer is not reading (${socket.writableLength} bytes queued)`);

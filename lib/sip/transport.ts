@@ -27,8 +27,11 @@ export interface Transport {
   /** The bound address, known after listen(). */
   readonly address: { host: string; port: number };
   listen(events: TransportEvents): Promise<void>;
-  /** Sends on the flow; on TCP, when the connection is gone, connects to `fallback` if given. False when not sent. */
-  send(flow: Flow, data: string, fallback?: Target): boolean;
+  /**
+   * Sends a message (text, or UTF-8 bytes) on the flow; on TCP, when the connection is gone, connects to `fallback` if
+   * given. False when not sent.
+   */
+  send(flow: Flow, data: string | Buffer, fallback?: Target): boolean;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
 import type { Flow, Transport, TransportEvents } from './transport.js';
+import { encodeMessage } from './wire-encoder.js';
 
 /**
  * Destinations are nearly always IP literals (a source address, or a Via `received`): answer those at once instead
@@ -25,16 +26,11 @@ function literalFirstLookup(address: string, family: number | dns.LookupOneOptio
 let lastLiteral = '';
 let lastLiteralFamily = 4;
 
-/** Outgoing messages are encoded into slabs of this size (see UdpTransport.encode). */
-const SLAB_BYTES = 256 * 1024;
-
 /** RFC 3261 §18 over UDP: one socket, one datagram per message. */
 export class UdpTransport implements Transport {
   readonly protocol = 'UDP' as const;
   private socket: dgram.Socket | undefined;
   address = { host: '', port: 0 };
-  private slab = Buffer.allocUnsafe(0);
-  private slabOffset = SLAB_BYTES;
 
   constructor(private readonly host: string, private readonly port: number, private readonly bufferBytes = 4 * 1024 * 1024) {}
 
@@ -68,29 +64,10 @@ export class UdpTransport implements Transport {
     });
   }
 
-  send(flow: Flow, data: string): boolean {
+  send(flow: Flow, data: string | Buffer): boolean {
     if (!this.socket) return false;
-    this.socket.send(this.encode(data), flow.remotePort, flow.remoteHost);
+    this.socket.send(typeof data === 'string' ? encodeMessage(data) : data, flow.remotePort, flow.remoteHost);
     return true;
-  }
-
-  /**
-   * The message as UTF-8 in a slice of a large slab: one copy, instead of dgram's Buffer.from (which measures the
-   * string, then writes it into an 8 KiB pool that it replaces every few messages). A slab region is written once
-   * and never reused, so a send the kernel defers still sends the right bytes; the slab is freed with its last slice.
-   */
-  private encode(data: string): Buffer {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const worst = 3 * data.length;
-    if (worst > SLAB_BYTES / 4) return Buffer.from(data);
-    if (this.slabOffset + worst > SLAB_BYTES) {
-      this.slab = Buffer.allocUnsafe(SLAB_BYTES);
-      this.slabOffset = 0;
-    }
-    const start = this.slabOffset;
-    const length = this.slab.write(data, start, 'utf8');
-    this.slabOffset = start + length;
-    return this.slab.subarray(start, start + length);
   }
 
   close(): Promise<void> {

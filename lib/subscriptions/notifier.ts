@@ -12,10 +12,13 @@ import { expiresAt, NEVER_SENT, watcherUri, type DeliveryTimer, type Subscriptio
 import type { SubscriptionJournal } from './subscription-journal.js';
 import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
 import { TimerQueue } from '../util/timer-queue.js';
+import { encodeMessage } from '../sip/wire-encoder.js';
 import { msSinceWrapped, EXPIRY_CLOCK, wrappedNowMs } from '../util/clock.js';
 
+const EMPTY = Buffer.alloc(0);
+
 /** One body variant; watchers that would get the same body share it (see Notifier.body). */
-export interface BodyVariant { readonly contentType: string; readonly hasDevice: boolean; state: PresenceState | undefined; body: string; length: number }
+export interface BodyVariant { readonly contentType: string; readonly hasDevice: boolean; state: PresenceState | undefined; body: Buffer }
 
 /**
  * Sends NOTIFYs (RFC 6665 §4.2.2, RFC 3856 §6.7) under one rule: at most one NOTIFY in flight per subscription, and
@@ -64,7 +67,7 @@ export class Notifier {
     const text = this.build(subscription);
     this.inFlight++;
     subscription.inFlight = this.stack.sendRequest(
-      { branch: text.branch, method: 'NOTIFY', text: text.message, flow: subscription.flow, fallback: fallbackTarget(subscription) },
+      { branch: text.branch, method: 'NOTIFY', data: text.message, flow: subscription.flow, fallback: fallbackTarget(subscription) },
       (result) => this.delivered(subscription, result),
     );
   }
@@ -132,8 +135,8 @@ export class Notifier {
         digium: subscription.digium,
       });
       variant.state = state;
-      variant.body = body;
-      variant.length = Buffer.byteLength(body);
+      // Encoded once per state change: every NOTIFY of the variant copies these bytes.
+      variant.body = Buffer.from(body, 'utf8');
     }
     return variant;
   }
@@ -143,17 +146,17 @@ export class Notifier {
     const key = `${subscription.format.contentType}\n${subscription.presentity}\n${subscription.exten}\n${hasDevice}\n${subscription.digium}`;
     let variant = this.variants.get(key);
     if (!variant) {
-      variant = { contentType: subscription.format.contentType, hasDevice, state: undefined, body: '', length: 0 };
+      variant = { contentType: subscription.format.contentType, hasDevice, state: undefined, body: EMPTY };
       this.variants.set(key, variant);
     }
     return variant;
   }
 
-  private build(subscription: Subscription): { branch: string; message: string } {
+  private build(subscription: Subscription): { branch: string; message: Buffer } {
     const branch = newBranch();
     subscription.localCseq++;
     this.journal.reserveCseq(subscription);
-    const { contentType, body, length } = this.body(subscription);
+    const { contentType, body } = this.body(subscription);
     const state = subscription.terminated
       ? `terminated;reason=${subscription.terminated}`
       : `active;expires=${Math.max(0, Math.floor(EXPIRY_CLOCK.msUntil(expiresAt(subscription)) / 1000))}`;
@@ -165,7 +168,7 @@ export class Notifier {
       for (const hop of routing.routes) routes += `Route: ${hop}\r\n`;
     }
     const event = subscription.eventId === undefined ? 'presence' : `presence;id=${subscription.eventId}`;
-    const message =
+    const head =
       `NOTIFY ${requestUri} SIP/2.0\r\n` +
       `Via: SIP/2.0/${subscription.flow.protocol} ${subscription.sentBy};branch=${branch};rport\r\n` +
       'Max-Forwards: 70\r\n' +
@@ -179,9 +182,8 @@ export class Notifier {
       `Subscription-State: ${state}\r\n` +
       `User-Agent: ${PRODUCT}\r\n` +
       `Content-Type: ${contentType}\r\n` +
-      `Content-Length: ${length}\r\n\r\n` +
-      body;
-    return { branch, message };
+      `Content-Length: ${body.length}\r\n\r\n`;
+    return { branch, message: encodeMessage(head, body) };
   }
 }
 
