@@ -43,6 +43,8 @@ export interface MemoryDetails {
   subscribeSeconds: number;
   /** SUBSCRIBE → 200 as the watchers saw it, at the paced rate. */
   subscribeLatencyMs: Percentiles;
+  /** What the server logged when it gave memory back after the burst. */
+  heapCompactions: string[];
   serverCommand: string;
 }
 
@@ -55,7 +57,8 @@ export async function benchMemory(count = IDLE_SUBSCRIPTIONS): Promise<{ figure:
   let server: ServerProcess | undefined;
   let watchers: Watchers | undefined;
   try {
-    server = await startServer({ configFile, dataDir });
+    // At info level the server logs when it compacts its heap after the burst (lib/util/memory.ts).
+    server = await startServer({ configFile, dataDir, logLevel: 'info' });
     watchers = await Watchers.start();
     await sleep(SETTLE_MS);
     const before = rssBytes(server.pid);
@@ -73,6 +76,7 @@ export async function benchMemory(count = IDLE_SUBSCRIPTIONS): Promise<{ figure:
       bytesPerSubscription: Math.round((after - before) / subscribed.ok),
       subscribeSeconds: round(subscribed.elapsedMs / 1000, 1),
       subscribeLatencyMs: subscribed.latencyMs,
+      heapCompactions: server.stderr().split('\n').filter((line) => line.includes('compacted the heap')),
       serverCommand: server.command,
     };
     const mib = (bytes: number): string => `${round(bytes / 2 ** 20, 1)} MiB`;

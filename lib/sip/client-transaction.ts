@@ -12,8 +12,12 @@ export interface TransactionResult { status: number; response?: SipResponse }
 export interface OutgoingRequest {
   branch: string;
   method: string;
-  /** The request's bytes, kept for retransmissions (see encodeMessage). */
-  data: Buffer;
+  /**
+   * The start line and headers, and the body's bytes (shared by every request that carries it): encoded at each
+   * (re)transmission, so that no encoded copy outlives its send (see encodeMessage).
+   */
+  head: string;
+  body?: Buffer;
   flow: Flow;
   /** Where to connect when the flow's TCP connection is gone. */
   fallback?: Target;

@@ -4,6 +4,7 @@ import { buildResponse, responseDestination, stampReceived, type ResponseOptions
 import { checkRequest } from './validate.js';
 import { cseqMethod } from './headers.js';
 import { ServerTransactions } from './server-transactions.js';
+import { encodeMessage } from './wire-encoder.js';
 import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionOwner, type TransactionResult } from './client-transaction.js';
 import { describeFlow, type Flow, type Transport, type TransportProtocol } from './transport.js';
 import type { Logger } from '../util/log.js';
@@ -70,7 +71,7 @@ export class SipStack {
   }
 
   private readonly transactionOwner: TransactionOwner = {
-    transmit: (request) => this.transports.get(request.flow.protocol)?.send(request.flow, request.data, request.fallback) ?? false,
+    transmit: (request) => this.transports.get(request.flow.protocol)?.send(request.flow, encodeMessage(request.head, request.body), request.fallback) ?? false,
     completed: (transaction, result) => {
       this.clientTransactions.delete(transaction.request.branch);
       transaction.onResult(result);

@@ -12,7 +12,6 @@ import { expiresAt, NEVER_SENT, watcherUri, type DeliveryTimer, type Subscriptio
 import type { SubscriptionJournal } from './subscription-journal.js';
 import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
 import { TimerQueue } from '../util/timer-queue.js';
-import { encodeMessage } from '../sip/wire-encoder.js';
 import { msSinceWrapped, EXPIRY_CLOCK, wrappedNowMs } from '../util/clock.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -67,7 +66,7 @@ export class Notifier {
     const text = this.build(subscription);
     this.inFlight++;
     subscription.inFlight = this.stack.sendRequest(
-      { branch: text.branch, method: 'NOTIFY', data: text.message, flow: subscription.flow, fallback: fallbackTarget(subscription) },
+      { branch: text.branch, method: 'NOTIFY', head: text.head, body: text.body, flow: subscription.flow, fallback: fallbackTarget(subscription) },
       (result) => this.delivered(subscription, result),
     );
   }
@@ -152,7 +151,7 @@ export class Notifier {
     return variant;
   }
 
-  private build(subscription: Subscription): { branch: string; message: Buffer } {
+  private build(subscription: Subscription): { branch: string; head: string; body: Buffer } {
     const branch = newBranch();
     subscription.localCseq++;
     this.journal.reserveCseq(subscription);
@@ -183,7 +182,7 @@ export class Notifier {
       `User-Agent: ${PRODUCT}\r\n` +
       `Content-Type: ${contentType}\r\n` +
       `Content-Length: ${body.length}\r\n\r\n`;
-    return { branch, message: encodeMessage(head, body) };
+    return { branch, head, body };
   }
 }
 
