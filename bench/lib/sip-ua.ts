@@ -1,12 +1,11 @@
 // A lean SIP watcher over one UDP socket: sends SUBSCRIBEs (retransmitted as RFC 3261 §17.1.2.2 asks), answers
 // every NOTIFY with 200 at once, and counts what arrives. Many dialogs share the socket, told apart by Call-ID.
 import dgram from 'node:dgram';
-import dns from 'node:dns';
-import net from 'node:net';
 import { parseCSeq } from '../../lib/sip/headers.js';
 import { SipResponse } from '../../lib/sip/message.js';
 import { parseMessage } from '../../lib/sip/parser.js';
 import { buildResponse } from '../../lib/sip/response.js';
+import { literalFirstLookup } from '../../lib/sip/udp-transport.js';
 import { newBranch, newTag, randomHex } from '../../lib/util/random.js';
 import { monotonicMs } from './clock.js';
 import { answerNotify } from './notify-answer.js';
@@ -48,13 +47,6 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** Destinations here are IP literals: answer them at once (dns.lookup would defer every send by a tick). */
-function literalLookup(address: string, family: number | dns.LookupOneOptions, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const literal = net.isIP(address);
-  if (literal !== 0) callback(null, address, literal);
-  else dns.lookup(address, family as dns.LookupOneOptions, callback);
-}
-
 export class SipUserAgent {
   private readonly pending = new Map<string, Pending>();
   /** Call-ID → highest NOTIFY CSeq answered. */
@@ -67,7 +59,7 @@ export class SipUserAgent {
   }
 
   static open(events: UserAgentEvents, host = '127.0.0.1'): Promise<SipUserAgent> {
-    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalLookup });
+    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalFirstLookup });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(0, host, () => {

@@ -28,7 +28,7 @@ export function headerKey(name: string): string {
 }
 
 /** End of a line's content: `lineEnd` (the LF or end of text) minus a preceding CR. */
-function contentEnd(text: string, lineStart: number, lineEnd: number): number {
+export function contentEnd(text: string, lineStart: number, lineEnd: number): number {
   return lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
 }
 
@@ -148,9 +148,15 @@ export function declaredLength(headers: Map<string, string[]>, available: number
   return { length, bad: false };
 }
 
-/** The body of a datagram whose body starts at `bodyStart`, and whether Content-Length was bad. */
-export function bufferBody(data: Buffer, headers: Map<string, string[]>, bodyStart: number): { body: string; bad: boolean } {
+/**
+ * Splits a datagram's header lines (of `head` from `linesStart`) into `headers` and cuts its body (from `bodyStart`)
+ * as Content-Length allows; `problem` is the first header-section or framing problem.
+ */
+export function splitDatagram(
+  data: Buffer, head: string, linesStart: number, bodyStart: number, headers: Map<string, string[]>,
+): { body: string; problem: string | undefined } {
+  const problem = splitHeaderLines(head, linesStart, headers);
   const { length, bad } = declaredLength(headers, data.length - bodyStart);
   const bodyEnd = length === undefined ? data.length : bodyStart + length;
-  return { body: bodyEnd > bodyStart ? data.toString('utf8', bodyStart, bodyEnd) : '', bad };
+  return { body: bodyEnd > bodyStart ? data.toString('utf8', bodyStart, bodyEnd) : '', problem: problem ?? (bad ? BAD_CONTENT_LENGTH : undefined) };
 }

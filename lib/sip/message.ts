@@ -1,4 +1,4 @@
-import { BAD_CONTENT_LENGTH, bufferBody, headerKey, scanHeaderValue, splitHeaderLines } from './header-lines.js';
+import { headerKey, scanHeaderValue, splitDatagram } from './header-lines.js';
 import { parseVia, splitHeaderValues, topViaBranch, type Via } from './headers.js';
 
 /** Headers whose grammar is a comma-separated list (RFC 3261 §7.3.1), so getAll() returns each element. */
@@ -71,9 +71,8 @@ export abstract class SipMessage {
   private splitDeferred(): void {
     const data = this.deferredData!;
     this.deferredData = undefined;
-    const problem = splitHeaderLines(this.deferredHead, this.deferredLinesStart, this.headerMap);
-    const { body, bad } = bufferBody(data, this.headerMap, this.deferredBodyStart);
-    this.problemText = problem ?? (bad ? BAD_CONTENT_LENGTH : undefined);
+    const { body, problem } = splitDatagram(data, this.deferredHead, this.deferredLinesStart, this.deferredBodyStart, this.headerMap);
+    this.problemText = problem;
     this.bodyText = body;
     this.deferredHead = '';
   }

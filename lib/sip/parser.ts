@@ -1,4 +1,4 @@
-import { BAD_CONTENT_LENGTH, bufferBody, declaredLength, splitHeaderLines } from './header-lines.js';
+import { BAD_CONTENT_LENGTH, contentEnd, declaredLength, splitDatagram, splitHeaderLines } from './header-lines.js';
 import { isToken, parseDigits } from './headers.js';
 import { SipRequest, SipResponse, type SipMessageAny } from './message.js';
 
@@ -40,9 +40,8 @@ function parseBuffer(data: Buffer): SipMessageAny {
     message.deferHeaderLines(data, head, linesStart, bodyStart);
     return message;
   }
-  const problem = splitHeaderLines(head, linesStart, message.headers);
-  const { body, bad } = bufferBody(data, message.headers, bodyStart);
-  message.problem = problem ?? (bad ? BAD_CONTENT_LENGTH : undefined);
+  const { body, problem } = splitDatagram(data, head, linesStart, bodyStart, message.headers);
+  message.problem = problem;
   message.body = body;
   return message;
 }
@@ -68,11 +67,6 @@ function parseText(data: string): SipMessageAny {
 function startLineEnd(head: string): number {
   const lineEnd = head.indexOf('\n');
   return lineEnd === -1 ? head.length + 1 : lineEnd + 1;
-}
-
-/** End of a line's content: `lineEnd` (the LF or end of text) minus a preceding CR. */
-function contentEnd(text: string, lineStart: number, lineEnd: number): number {
-  return lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
 }
 
 function isLineBreak(code: number): boolean {

@@ -8,7 +8,7 @@ import { encodeMessage } from './wire-encoder.js';
  * Destinations are nearly always IP literals (a source address, or a Via `received`): answer those at once instead
  * of through dns.lookup, which defers every send to a later tick. Names still go to the resolver.
  */
-function literalFirstLookup(address: string, family: number | dns.LookupOneOptions, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+export function literalFirstLookup(address: string, family: number | dns.LookupOneOptions, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
   // A fan-out sends to the same few addresses over and over: remember the last literal instead of testing each again.
   if (address === lastLiteral) {
     callback(null, address, lastLiteralFamily);

@@ -3,7 +3,7 @@ import type { PresenceService } from '../presence/presence-service.js';
 import type { PresenceState } from '../presence/state.js';
 import { parseNameAddr } from '../sip/headers.js';
 import { parseUri } from '../sip/uri.js';
-import type { TransactionResult } from '../sip/client-transaction.js';
+import type { OutgoingRequest, TransactionResult } from '../sip/client-transaction.js';
 import { PRODUCT, type SipStack } from '../sip/stack.js';
 import type { Target } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
@@ -63,12 +63,8 @@ export class Notifier {
     }
     subscription.pending = false;
     subscription.lastSentAt = wrappedNowMs();
-    const text = this.build(subscription);
     this.inFlight++;
-    subscription.inFlight = this.stack.sendRequest(
-      { branch: text.branch, method: 'NOTIFY', head: text.head, body: text.body, flow: subscription.flow, fallback: fallbackTarget(subscription) },
-      (result) => this.delivered(subscription, result),
-    );
+    subscription.inFlight = this.stack.sendRequest(this.build(subscription), (result) => this.delivered(subscription, result));
   }
 
   stop(): void {
@@ -117,7 +113,6 @@ export class Notifier {
     this.onGone(subscription, detail);
   }
 
-  /** The body for the subscription's variant, built once per state change (not once per watcher). */
   /**
    * The body for the subscription's variant (format, presentity, tuple, device, digium), built once per state change
    * and shared by every watcher of that variant: a fan-out builds one body, not one per watcher.
@@ -151,7 +146,7 @@ export class Notifier {
     return variant;
   }
 
-  private build(subscription: Subscription): { branch: string; head: string; body: Buffer } {
+  private build(subscription: Subscription): OutgoingRequest {
     const branch = newBranch();
     subscription.localCseq++;
     this.journal.reserveCseq(subscription);
@@ -182,7 +177,7 @@ export class Notifier {
       `User-Agent: ${PRODUCT}\r\n` +
       `Content-Type: ${contentType}\r\n` +
       `Content-Length: ${body.length}\r\n\r\n`;
-    return { branch, head, body };
+    return { branch, method: 'NOTIFY', head, body, flow: subscription.flow, fallback: fallbackTarget(subscription) };
   }
 }
 
