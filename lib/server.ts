@@ -9,7 +9,7 @@ import { PublishHandler } from './presence/publish-handler.js';
 import type { TimerSettings } from './sip/client-transaction.js';
 import { MethodRouter } from './sip/router.js';
 import { SipStack } from './sip/stack.js';
-import { DEFAULT_TCP_LIMITS, TcpTransport } from './sip/tcp-transport.js';
+import { DEFAULT_STREAM_LIMITS, StreamTransport, TCP_STREAMS } from './sip/stream-transport.js';
 import { formatHostPort, type Transport } from './sip/transport.js';
 import { UdpTransport } from './sip/udp-transport.js';
 import { openStore, type Store, type StoreKind } from './store/store.js';
@@ -74,8 +74,8 @@ export class PresenceServer {
     const transports: Transport[] = [];
     if (config.udp) transports.push(new UdpTransport(config.udp.host, config.udp.port));
     if (config.tcp) {
-      const limits = { ...DEFAULT_TCP_LIMITS, idleTimeoutMs: config.tcpIdleTimeoutMs };
-      transports.push(new TcpTransport(config.tcp.host, config.tcp.port, log, limits, (id) => manager.usesConnection(id)));
+      const limits = { ...DEFAULT_STREAM_LIMITS, idleTimeoutMs: config.tcpIdleTimeoutMs };
+      transports.push(new StreamTransport(TCP_STREAMS, config.tcp.host, config.tcp.port, log, limits));
     }
     const reclaimer = new MemoryReclaimer(log);
     const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left));
@@ -104,7 +104,7 @@ export class PresenceServer {
 
   /** "udp:127.0.0.1:5060 tcp:127.0.0.1:5060 ami:127.0.0.1:5038" — what the startup line shows. */
   describeListening(): string {
-    const sip = (this.stack?.listening() ?? []).map((t) => `${t.protocol.toLowerCase()}:${formatHostPort(t.address.host, t.address.port)}`);
+    const sip = (this.stack?.listening() ?? []).map((t) => `${t.kind.via.toLowerCase()}:${formatHostPort(t.address.host, t.address.port)}`);
     return [...sip, ...(this.ami ? [`ami:${this.ami.describeAddress()}`] : [])].join(' ');
   }
 

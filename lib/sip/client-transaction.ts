@@ -19,7 +19,7 @@ export interface OutgoingRequest {
   head: string;
   body?: Buffer;
   flow: Flow;
-  /** Where to connect when the flow's TCP connection is gone. */
+  /** Where to connect when the flow's connection is gone (transports that dial out only). */
   fallback?: Target;
 }
 
@@ -61,7 +61,7 @@ export class NonInviteClientTransaction implements Scheduled {
       queueMicrotask(() => this.end({ status: 503 }));
       return;
     }
-    owner.timers.schedule(this, request.flow.protocol === 'UDP' ? Math.min(now + this.interval, this.deadline) : this.deadline);
+    owner.timers.schedule(this, !request.flow.kind.reliable ? Math.min(now + this.interval, this.deadline) : this.deadline);
   }
 
   /** §17.1.2.2: provisional responses move to Proceeding, a final response completes the transaction. */
@@ -83,7 +83,7 @@ export class NonInviteClientTransaction implements Scheduled {
   timerFired(): void {
     if (this.done) return;
     const now = Date.now();
-    if (now >= this.deadline || this.request.flow.protocol !== 'UDP') {
+    if (now >= this.deadline || this.request.flow.kind.reliable) {
       this.end({ status: 408 });
       return;
     }

@@ -31,7 +31,7 @@ export class ServerTransactions {
 
   /** The transaction a retransmission belongs to, or undefined for a new request. */
   match(req: SipRequest, flow: Flow): ServerTransaction | undefined {
-    if (flow.protocol !== 'UDP') return undefined;
+    if (flow.kind.reliable) return undefined;
     const key = transactionKey(req);
     return key === undefined ? undefined : (this.current.get(key) ?? this.previous.get(key));
   }
@@ -39,7 +39,7 @@ export class ServerTransactions {
   /** Remembers the request's transaction so that its retransmissions are absorbed. */
   begin(req: SipRequest, flow: Flow): ServerTransaction {
     const transaction: ServerTransaction = {};
-    if (flow.protocol !== 'UDP') return transaction;
+    if (flow.kind.reliable) return transaction;
     const key = transactionKey(req);
     // The key is built from slices of the request: detached, so the cache does not keep the whole request alive.
     if (key !== undefined) this.current.set(detach(key), transaction);

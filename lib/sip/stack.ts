@@ -6,7 +6,7 @@ import { cseqMethod } from './headers.js';
 import { ServerTransactions } from './server-transactions.js';
 import { encodeMessage } from './wire-encoder.js';
 import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionOwner, type TransactionResult } from './client-transaction.js';
-import { describeFlow, type Flow, type Transport, type TransportProtocol } from './transport.js';
+import { describeFlow, type Flow, type Transport, type ViaTransport } from './transport.js';
 import type { Logger } from '../util/log.js';
 import { newTag } from '../util/random.js';
 import { TimerQueue } from '../util/timer-queue.js';
@@ -27,7 +27,7 @@ export type RequestHandler = (incoming: IncomingRequest) => void;
  * requests, with RFC 3261 §17 transactions in between. It knows transports only through the Transport interface.
  */
 export class SipStack {
-  private readonly transports = new Map<TransportProtocol, Transport>();
+  private readonly transports = new Map<ViaTransport, Transport>();
   private readonly serverTransactions: ServerTransactions;
   private readonly clientTransactions = new Map<string, NonInviteClientTransaction>();
   private handler: RequestHandler = () => undefined;
@@ -39,7 +39,7 @@ export class SipStack {
     private readonly timers: TimerSettings,
     transactionsEnded?: (ended: number, left: number) => void,
   ) {
-    for (const transport of transports) this.transports.set(transport.protocol, transport);
+    for (const transport of transports) this.transports.set(transport.kind.via, transport);
     // Timer J = 64·T1 (§17.2.2).
     this.serverTransactions = new ServerTransactions(64 * timers.t1, transactionsEnded);
   }
@@ -71,7 +71,7 @@ export class SipStack {
   }
 
   private readonly transactionOwner: TransactionOwner = {
-    transmit: (request) => this.transports.get(request.flow.protocol)?.send(request.flow, encodeMessage(request.head, request.body), request.fallback) ?? false,
+    transmit: (request) => this.transports.get(request.flow.kind.via)?.send(request.flow, encodeMessage(request.head, request.body), request.fallback) ?? false,
     completed: (transaction, result) => {
       this.clientTransactions.delete(transaction.request.branch);
       transaction.onResult(result);
@@ -150,11 +150,11 @@ export class SipStack {
     }
   }
 
-  /** §18.2.2: over TCP on the request's connection; over UDP to received/rport (RFC 3581) or the sent-by port. */
+  /** §18.2.2: on a reliable transport on the request's connection; over UDP to received/rport (RFC 3581) or the sent-by port. */
   private sendResponse(request: SipRequest, flow: Flow, text: string): void {
-    const transport = this.transports.get(flow.protocol);
+    const transport = this.transports.get(flow.kind.via);
     if (!transport) return;
-    if (flow.protocol === 'TCP') {
+    if (flow.kind.reliable) {
       transport.send(flow, text);
       return;
     }

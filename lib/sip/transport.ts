@@ -1,18 +1,85 @@
 /**
  * The transport boundary (RFC 3261 §18). The SIP core never touches a socket: it hands wire text and a Flow to a
- * Transport and receives raw messages with the Flow they arrived on.
+ * Transport and receives raw messages with the Flow they arrived on. What a transport is — its Via token, whether it
+ * is reliable, whether we may connect out on it — is declared once, here, and read from the flow by everyone else.
  */
-export type TransportProtocol = 'UDP' | 'TCP';
 
-/** A path to a peer: on UDP the 5-tuple; on TCP additionally the connection the message used. */
+/** RFC 3261 §20.42 / RFC 7118 §5: the transport token of a Via header. */
+export type ViaTransport = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
+
+export interface TransportKind {
+  readonly via: ViaTransport;
+  /**
+   * Reliable and connection-oriented (§18.2.2, §17.1.2.2): no retransmissions, responses and in-dialog requests go
+   * back on the connection the request came in on.
+   */
+  readonly reliable: boolean;
+  /**
+   * Whether the server may open a connection to a peer's Contact or Route when the flow's connection is gone.
+   * Never on WebSocket (RFC 7118 §5: the client's Contact host is a `.invalid` name; only its socket reaches it).
+   */
+  readonly dialsOut: boolean;
+  /** The URI `transport` parameter (RFC 3261 §19.1.1, RFC 7118 §7) in our Contact. */
+  readonly uriParam: string;
+  /** The port a URI without one means (RFC 3261 §19.1.2; 5061 for TLS, RFC 7118 leaves WS to the URI). */
+  readonly defaultPort: number;
+}
+
+export const UDP: TransportKind = { via: 'UDP', reliable: false, dialsOut: true, uriParam: 'udp', defaultPort: 5060 };
+export const TCP: TransportKind = { via: 'TCP', reliable: true, dialsOut: true, uriParam: 'tcp', defaultPort: 5060 };
+export const TLS: TransportKind = { via: 'TLS', reliable: true, dialsOut: true, uriParam: 'tls', defaultPort: 5061 };
+export const WS: TransportKind = { via: 'WS', reliable: true, dialsOut: false, uriParam: 'ws', defaultPort: 80 };
+export const WSS: TransportKind = { via: 'WSS', reliable: true, dialsOut: false, uriParam: 'wss', defaultPort: 443 };
+
+const KINDS = new Map<string, TransportKind>([UDP, TCP, TLS, WS, WSS].map((kind) => [kind.via, kind]));
+
+/** The kind for a Via token (any case), or undefined. */
+export function transportKind(via: string): TransportKind | undefined {
+  return KINDS.get(via.toUpperCase());
+}
+
+/**
+ * One connection of a reliable transport, as the layers above see it: something subscriptions pin (a pinned
+ * connection is never closed for idleness) and that tells when it is gone.
+ */
+export interface Connection {
+  readonly id: number;
+  /** Live subscriptions whose NOTIFYs travel over this connection (see pinFlow). */
+  pins: number;
+  readonly closed: boolean;
+}
+
+/** A path to a peer: on UDP the 5-tuple; on a reliable transport additionally the connection the message used. */
 export interface Flow {
-  protocol: TransportProtocol;
+  kind: TransportKind;
   remoteHost: string;
   remotePort: number;
   localHost: string;
   localPort: number;
-  /** TCP only: the connection a message arrived on (RFC 3261 §18.2.2: responses and in-dialog requests reuse it). */
-  connectionId?: number;
+  /** Reliable transports only: the connection a message arrived on (§18.2.2: responses and in-dialog requests reuse it). */
+  connection?: Connection;
+  /** Subscriptions holding this (shared) flow; counted into its connection's pins, and moved with it. */
+  pins?: number;
+}
+
+/** A subscription starts using the flow: its connection stays open while any subscription uses it. */
+export function pinFlow(flow: Flow): void {
+  flow.pins = (flow.pins ?? 0) + 1;
+  if (flow.connection) flow.connection.pins++;
+}
+
+export function unpinFlow(flow: Flow): void {
+  flow.pins = (flow.pins ?? 1) - 1;
+  if (flow.connection) flow.connection.pins--;
+}
+
+/** Moves a flow (and the pins of the subscriptions holding it) onto a new connection, when the old one is gone. */
+export function rebindFlow(flow: Flow, connection: Connection, remoteHost: string, remotePort: number): void {
+  if (flow.connection) flow.connection.pins -= flow.pins ?? 0;
+  connection.pins += flow.pins ?? 0;
+  flow.connection = connection;
+  flow.remoteHost = remoteHost;
+  flow.remotePort = remotePort;
 }
 
 /** Where to open a new connection when a flow's connection is gone (the peer's Contact or first Route). */
@@ -20,23 +87,35 @@ export interface Target { host: string; port: number }
 
 export interface TransportEvents {
   message(raw: Buffer, flow: Flow): void;
+  /** A connection of a reliable transport closed (either side, or dropped for a limit). */
+  closed?(connection: Connection): void;
 }
 
 export interface Transport {
-  readonly protocol: TransportProtocol;
+  readonly kind: TransportKind;
   /** The bound address, known after listen(). */
   readonly address: { host: string; port: number };
   listen(events: TransportEvents): Promise<void>;
   /**
-   * Sends a message (text, or UTF-8 bytes) on the flow; on TCP, when the connection is gone, connects to `fallback` if
-   * given. False when not sent.
+   * Sends a message (text, or UTF-8 bytes) on the flow; on a transport that dials out, when the connection is gone,
+   * connects to `fallback` if given. False when not sent.
    */
   send(flow: Flow, data: string | Buffer, fallback?: Target): boolean;
   close(): Promise<void>;
 }
 
+/** Our Via sent-by line for a request on this flow (RFC 3261 §18.1.1: the transport that carries it). */
+export function viaHeader(flow: Flow, sentBy: string, branch: string): string {
+  return `Via: SIP/2.0/${flow.kind.via} ${sentBy};branch=${branch};rport\r\n`;
+}
+
+/** Our Contact URI for dialogs on this flow: reachable over the same transport (RFC 3261 §8.1.1.8, RFC 7118 §5). */
+export function contactUri(kind: TransportKind, hostPort: string): string {
+  return `sip:${hostPort};transport=${kind.uriParam}`;
+}
+
 export function describeFlow(flow: Flow): string {
-  return `${flow.protocol} ${formatHostPort(flow.remoteHost, flow.remotePort)}`;
+  return `${flow.kind.via} ${formatHostPort(flow.remoteHost, flow.remotePort)}`;
 }
 
 export function formatHostPort(host: string, port: number): string {

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
-import type { Flow, Transport, TransportEvents } from './transport.js';
+import { UDP, type Flow, type Transport, type TransportEvents } from './transport.js';
 import { encodeMessage } from './wire-encoder.js';
 
 /**
@@ -28,7 +28,7 @@ let lastLiteralFamily = 4;
 
 /** RFC 3261 §18 over UDP: one socket, one datagram per message. */
 export class UdpTransport implements Transport {
-  readonly protocol = 'UDP' as const;
+  readonly kind = UDP;
   private socket: dgram.Socket | undefined;
   address = { host: '', port: 0 };
 
@@ -44,7 +44,7 @@ export class UdpTransport implements Transport {
     this.socket = socket;
     socket.on('message', (data, rinfo) => {
       events.message(data, {
-        protocol: 'UDP',
+        kind: UDP,
         remoteHost: rinfo.address,
         remotePort: rinfo.port,
         localHost: this.address.host,

@@ -5,7 +5,7 @@ import { parseNameAddr } from '../sip/headers.js';
 import { parseUri } from '../sip/uri.js';
 import type { OutgoingRequest, TransactionResult } from '../sip/client-transaction.js';
 import { PRODUCT, type SipStack } from '../sip/stack.js';
-import type { Target } from '../sip/transport.js';
+import { viaHeader, type Target } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { newBranch } from '../util/random.js';
 import { expiresAt, NEVER_SENT, watcherUri, type DeliveryTimer, type Subscription } from './subscription.js';
@@ -164,7 +164,7 @@ export class Notifier {
     const event = subscription.eventId === undefined ? 'presence' : `presence;id=${subscription.eventId}`;
     const head =
       `NOTIFY ${requestUri} SIP/2.0\r\n` +
-      `Via: SIP/2.0/${subscription.flow.protocol} ${subscription.sentBy};branch=${branch};rport\r\n` +
+      viaHeader(subscription.flow, subscription.sentBy, branch) +
       'Max-Forwards: 70\r\n' +
       routes +
       `From: ${subscription.localIdentity};tag=${subscription.localTag}\r\n` +
@@ -194,14 +194,18 @@ function route(subscription: Subscription): { requestUri: string; routes: string
   return { requestUri: firstUri!.replace(/\?.*$/, ''), routes: [...rest, `<${subscription.remoteTarget}>`] };
 }
 
-/** When the watcher's TCP connection is gone, connect to its first route or its Contact (RFC 3263 without DNS). */
+/**
+ * When the watcher's connection is gone, connect to its first route or its Contact (RFC 3263 without DNS) — on
+ * transports that dial out only: a WebSocket Contact (`*.invalid`) is never resolved.
+ */
 function fallbackTarget(subscription: Subscription): Target | undefined {
-  if (subscription.flow.protocol !== 'TCP') return undefined;
+  const kind = subscription.flow.kind;
+  if (!kind.reliable || !kind.dialsOut) return undefined;
   const hop = subscription.routeSet[0];
   const uriText = hop !== undefined ? parseNameAddr(hop)?.uri : subscription.remoteTarget;
   const uri = uriText === undefined ? undefined : parseUri(uriText);
   if (!uri) return undefined;
-  return { host: uri.host.replace(/^\[|\]$/g, ''), port: uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060) };
+  return { host: uri.host.replace(/^\[|\]$/g, ''), port: uri.port ?? (uri.scheme === 'sips' ? 5061 : kind.defaultPort) };
 }
 
 /** RFC 3261 §20.33: "Retry-After: 120 (comment);duration=…" — the seconds, or undefined. */

@@ -5,7 +5,7 @@ import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/
 import type { SipRequest } from '../sip/message.js';
 import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
 import type { IncomingRequest } from '../sip/stack.js';
-import { formatHostPort, type Flow } from '../sip/transport.js';
+import { contactUri as ourContactUri, formatHostPort, type Flow } from '../sip/transport.js';
 import { parseUri } from '../sip/uri.js';
 import type { Logger } from '../util/log.js';
 import { expiryIn } from '../util/clock.js';
@@ -96,7 +96,7 @@ export class SubscribeHandler {
       remoteCseq: parseCSeq(request.get('cseq')!)!.seq,
       eventId: eventId === undefined ? undefined : detach(eventId),
       flow: this.flows.shared(flow),
-      localContact: this.shared.intern(`sip:${formatHostPort(host, flow.localPort)};transport=${flow.protocol.toLowerCase()}`),
+      localContact: this.shared.intern(ourContactUri(flow.kind, formatHostPort(host, flow.localPort))),
       sentBy: this.shared.intern(formatHostPort(host, flow.localPort)),
       userAgent: this.shared.intern(request.get('user-agent') ?? ''),
       presentity: this.shared.intern(`sip:${requestUri.user}@${requestUri.host}`),
@@ -113,7 +113,7 @@ export class SubscribeHandler {
       this.manager.terminate(subscription, 'timeout');
       return;
     }
-    this.log.debug(`subscribe: ${from.uri} → ${exten}@${this.context} for ${granted}s over ${flow.protocol}`);
+    this.log.debug(`subscribe: ${from.uri} → ${exten}@${this.context} for ${granted}s over ${flow.kind.via}`);
     this.manager.add(subscription);
   }
 
@@ -137,7 +137,7 @@ export class SubscribeHandler {
     subscription.remoteCseq = cseq;
     // §12.2.2: a target refresh request updates the remote target; the flow follows the watcher (NAT rebinding).
     subscription.remoteTarget = contactUri(request) ?? subscription.remoteTarget;
-    subscription.flow = this.flows.shared(flow);
+    this.manager.moveFlow(subscription, this.flows.shared(flow));
     respond(200, 'OK', { toTag: subscription.localTag, headers: this.okHeaders(subscription, granted) });
     if (granted === 0) this.manager.terminate(subscription, 'timeout');
     else this.manager.refresh(subscription, expiryIn(granted));

@@ -4,6 +4,7 @@ import { bodyFormat, PIDF_FORMAT } from '../presence/bodies.js';
 import type { Hint } from '../presence/hints.js';
 import { epochMsToExpiry, expiryToEpochMs } from '../util/clock.js';
 import type { FlowPool } from './flow-pool.js';
+import { transportKind, UDP, type ViaTransport } from '../sip/transport.js';
 import { createSubscription, expiresAt, type Subscription } from './subscription.js';
 
 /**
@@ -27,7 +28,8 @@ export interface PersistedSubscription {
   cseqCeiling: number;
   remoteCseq: number;
   eventId: string | undefined;
-  protocol: 'UDP' | 'TCP';
+  /** The Via token of the flow's transport. */
+  protocol: ViaTransport;
   remoteHost: string;
   remotePort: number;
   localContact: string;
@@ -57,6 +59,8 @@ export class SubscriptionJournal {
 
   /** Records are keyed by the subscription's local tag (unique among live subscriptions). */
   saved(subscription: Subscription): void {
+    // Reachable only over its own connection (WebSocket): it cannot outlive the connection, let alone a restart.
+    if (!subscription.flow.kind.dialsOut) return;
     this.deletes.delete(subscription.localTag);
     this.upserts.set(subscription.localTag, subscription);
     this.schedule();
@@ -149,7 +153,7 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
     cseqCeiling: subscription.cseqCeiling,
     remoteCseq: subscription.remoteCseq,
     eventId: subscription.eventId,
-    protocol: subscription.flow.protocol,
+    protocol: subscription.flow.kind.via,
     remoteHost: subscription.flow.remoteHost,
     remotePort: subscription.flow.remotePort,
     localContact: subscription.localContact,
@@ -181,8 +185,8 @@ export function restoreSubscription(persisted: PersistedSubscription, hint: Hint
     localCseq: cseqCeiling,
     cseqCeiling: cseqCeiling + CSEQ_BLOCK,
     format: bodyFormat(format) ?? PIDF_FORMAT,
-    // The TCP connection did not survive the restart: the first NOTIFY connects to the watcher's Contact.
-    flow: flows.shared({ protocol, remoteHost, remotePort, localHost: '', localPort: 0 }),
+    // The connection did not survive the restart: the first NOTIFY connects to the watcher's Contact.
+    flow: flows.shared({ kind: transportKind(protocol) ?? UDP, remoteHost, remotePort, localHost: '', localPort: 0 }),
     exten,
     context,
     hint: resolved,

@@ -1,5 +1,6 @@
 import type { Dialplan, Hint } from '../presence/hints.js';
 import type { PresenceService } from '../presence/presence-service.js';
+import { pinFlow, unpinFlow, type Flow } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { TimerQueue } from '../util/timer-queue.js';
 import { EXPIRY_CLOCK } from '../util/clock.js';
@@ -35,8 +36,6 @@ export class SubscriptionManager {
   private draining = false;
   /** The drain is waiting for open NOTIFY transactions to finish. */
   private awaitingWindow = false;
-  /** TCP connections carrying subscriptions, as of `at` (see usesConnection). */
-  private connectionsInUse: { at: number; ids: Set<number> } | undefined;
 
   constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger) {
     this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'), EXPIRY_CLOCK);
@@ -75,18 +74,13 @@ export class SubscriptionManager {
     return tag;
   }
 
-  /** True while a live subscription's NOTIFYs travel over this TCP connection (it must not be closed as idle). */
-  usesConnection(connectionId: number): boolean {
-    // Idle timeouts of many connections come together; one scan of all subscriptions serves them for a second.
-    const now = Date.now();
-    if (!this.connectionsInUse || now - this.connectionsInUse.at > 1000) {
-      const ids = new Set<number>();
-      for (const subscription of this.byDialog.values()) {
-        if (subscription.flow.connectionId !== undefined) ids.add(subscription.flow.connectionId);
-      }
-      this.connectionsInUse = { at: now, ids };
-    }
-    return this.connectionsInUse.ids.has(connectionId);
+  /** The watcher now reaches us another way (RFC 3261 §12.2.2 target refresh, NAT rebinding): its pin moves along. */
+  moveFlow(subscription: Subscription, flow: Flow): void {
+    if (flow === subscription.flow) return;
+    const live = this.byDialog.get(subscription.localTag) === subscription;
+    if (live) unpinFlow(subscription.flow);
+    subscription.flow = flow;
+    if (live) pinFlow(flow);
   }
 
   /** Watchers per resource ('exten@context'), for listings. */
@@ -227,6 +221,8 @@ export class SubscriptionManager {
 
   private insert(subscription: Subscription): void {
     this.byDialog.set(subscription.localTag, subscription);
+    // A live subscription keeps its connection open (no idle close) for its NOTIFYs.
+    pinFlow(subscription.flow);
     this.index(subscription);
     this.expiry.schedule(subscription, expiresAt(subscription));
   }
@@ -234,6 +230,7 @@ export class SubscriptionManager {
   private remove(subscription: Subscription): void {
     if (this.byDialog.get(subscription.localTag) !== subscription) return;
     this.byDialog.delete(subscription.localTag);
+    unpinFlow(subscription.flow);
     this.journal.removed(subscription);
     this.unindex(subscription);
     this.expiry.cancel(subscription);

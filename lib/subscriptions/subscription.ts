@@ -31,8 +31,9 @@ export interface Subscription extends Scheduled {
   /** RFC 6665 §8.2.1: the Event header's id parameter, echoed in every NOTIFY. */
   readonly eventId: string | undefined;
   /**
-   * Arrival flow: NOTIFYs go back where the SUBSCRIBE came from (NAT) and over the same TCP connection. Shared by the
-   * watcher's subscriptions that came the same way (see FlowPool); never changed in place.
+   * Arrival flow: NOTIFYs go back where the SUBSCRIBE came from (NAT) and over the same connection. Shared by the
+   * watcher's subscriptions that came the same way (see FlowPool); a live subscription pins it (see pinFlow), so
+   * it changes only through SubscriptionManager.moveFlow.
    */
   flow: Flow;
   /** Our Contact URI and Via sent-by for this dialog. */
