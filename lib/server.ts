@@ -3,44 +3,26 @@ import { loadAmiConfig, type AmiConfig } from './control/ami/ami-config.js';
 import { AmiServer } from './control/ami/ami-server.js';
 import { PresenceCommands } from './control/commands.js';
 import { ControlServer } from './control/control-server.js';
-import { Dialplan } from './presence/hints.js';
+import { HintDirectory } from './presence/hint-directory.js';
 import { PresenceService } from './presence/presence-service.js';
 import { PublishHandler } from './presence/publish-handler.js';
-import type { TimerSettings } from './sip/client-transaction.js';
 import { MethodRouter } from './sip/router.js';
 import { SipStack } from './sip/stack.js';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, TCP_STREAMS } from './sip/stream-transport.js';
 import { formatHostPort, type Transport } from './sip/transport.js';
 import { UdpTransport } from './sip/udp-transport.js';
-import { openStore, type Store, type StoreKind } from './store/store.js';
+import { openStore, type Store } from './store/store.js';
 import { Notifier } from './subscriptions/notifier.js';
 import { EVENT_PACKAGE, SubscribeHandler } from './subscriptions/subscribe-handler.js';
-import type { ExpiryPolicy } from './sip/expires.js';
 import { ACCEPTED_BODY_TYPES } from './presence/bodies.js';
-import type { DigiumMode } from './presence/pidf.js';
 import { SubscriptionManager } from './subscriptions/subscription-manager.js';
 import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
 import { FlowPool } from './subscriptions/flow-pool.js';
 import { MemoryReclaimer } from './util/memory.js';
-import type { DeliveryPolicy } from './subscriptions/delivery-policy.js';
 import type { Logger } from './util/log.js';
+import type { ServerConfig } from './config/server-config.js';
 
-export interface ServerConfig {
-  configFile: string;
-  udp: { host: string; port: number } | undefined;
-  tcp: { host: string; port: number } | undefined;
-  dataDir: string;
-  context: string;
-  expiry: ExpiryPolicy;
-  timers: TimerSettings;
-  tcpIdleTimeoutMs: number;
-  delivery: DeliveryPolicy;
-  /** Whether NOTIFYs carry the digium_presence tuple: by User-Agent (auto), always, or never. */
-  digiumTuple: DigiumMode;
-  store: StoreKind;
-  /** The AMI listener and its manager.conf-style users file; no AMI when absent. */
-  ami?: { host: string; port: number; configFile: string };
-}
+export type { ServerConfig } from './config/server-config.js';
 
 /** The composition root: builds every module, wires them, and owns start, reload and stop. */
 export class PresenceServer {
@@ -48,14 +30,12 @@ export class PresenceServer {
   private stack: SipStack | undefined;
   private control: ControlServer | undefined;
   private manager: SubscriptionManager | undefined;
-  private subscribeHandler: SubscribeHandler | undefined;
   private presence: PresenceService | undefined;
-  private publishHandler: PublishHandler | undefined;
-  private dialplan: Dialplan;
+  private readonly hints: HintDirectory;
   private ami: AmiServer | undefined;
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
-    this.dialplan = this.loadDialplan();
+    this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, log });
   }
 
   async start(): Promise<void> {
@@ -71,32 +51,34 @@ export class PresenceServer {
     const journal = new SubscriptionJournal(this.store, log);
     const manager = new SubscriptionManager(journal, log);
     this.manager = manager;
-    const transports: Transport[] = [];
-    if (config.udp) transports.push(new UdpTransport(config.udp.host, config.udp.port));
-    if (config.tcp) {
+    const transports: Transport[] = config.listeners.map(({ transport, host, port }) => {
+      if (transport === 'UDP') return new UdpTransport(host, port);
       const limits = { ...DEFAULT_STREAM_LIMITS, idleTimeoutMs: config.tcpIdleTimeoutMs };
-      transports.push(new StreamTransport(TCP_STREAMS, config.tcp.host, config.tcp.port, log, limits));
-    }
+      return new StreamTransport(TCP_STREAMS, host, port, log, limits);
+    });
     const reclaimer = new MemoryReclaimer(log);
     const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left));
     this.stack = stack;
-    const notifier = new Notifier(stack, presence, journal, config.delivery, log, (subscription) => manager.drop(subscription));
+    const notifier = new Notifier({ stack, presence, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
     manager.attach(notifier, presence);
     const flows = new FlowPool();
-    this.subscribeHandler = new SubscribeHandler(manager, flows, this.dialplan, config.context, config.expiry, config.digiumTuple, log);
-    this.publishHandler = new PublishHandler(presence.publications, this.dialplan, config.context, config.expiry, log);
+    const { hints } = this;
+    const { context, expiry } = config;
+    const subscribeHandler = new SubscribeHandler({ manager, flows, hints, context, expiry, digiumMode: config.digiumTuple, log });
+    const publishHandler = new PublishHandler({ publications: presence.publications, hints, context, expiry, log });
+    hints.on('reload', (dialplan) => manager.reresolve(dialplan));
 
-    const router = new MethodRouter({ accept: [...ACCEPTED_BODY_TYPES], allowEvents: [EVENT_PACKAGE] }).on('SUBSCRIBE', this.subscribeHandler.handle)
-      .on('PUBLISH', this.publishHandler.handle);
+    const router = new MethodRouter({ accept: [...ACCEPTED_BODY_TYPES], allowEvents: [EVENT_PACKAGE] }).on('SUBSCRIBE', subscribeHandler.handle)
+      .on('PUBLISH', publishHandler.handle);
     await stack.start(router.handle);
-    const restored = await manager.restore(this.dialplan, (persisted, hint) => restoreSubscription(persisted, hint, flows));
+    const restored = await manager.restore(hints.current, (persisted, hint) => restoreSubscription(persisted, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
-    const commands = new PresenceCommands(presence, manager, () => this.dialplan);
+    const commands = new PresenceCommands(presence, manager, () => hints.current);
     this.control = new ControlServer(config.dataDir, commands, log);
     await this.control.listen();
     if (config.ami && amiConfig) {
-      const services = { commands, presence, dialplan: () => this.dialplan, defaultContext: config.context, log };
+      const services = { commands, presence, dialplan: () => hints.current, defaultContext: config.context, log };
       this.ami = new AmiServer(config.ami, amiConfig, services);
       await this.ami.listen();
     }
@@ -109,24 +91,13 @@ export class PresenceServer {
   }
 
   get hintCount(): number {
-    return this.dialplan.hints.length;
+    return this.hints.current.hints.length;
   }
 
   /** SIGHUP: re-read the dialplan (and the AMI users); a file that cannot be read keeps the old one. */
   reload(): void {
     this.reloadAmi();
-    let next: Dialplan;
-    try {
-      next = this.loadDialplan();
-    } catch (error) {
-      this.log.error(`reload: ${(error as Error).message}; keeping the previous dialplan`);
-      return;
-    }
-    this.dialplan = next;
-    this.subscribeHandler?.useDialplan(next);
-    this.publishHandler?.useDialplan(next);
-    this.manager?.reresolve(next);
-    this.log.info(`reload: ${next.hints.length} hints from ${this.config.configFile}`);
+    this.hints.reload();
   }
 
   /** Stops listening and closes the store. Subscriptions are left as they are, not terminated. */
@@ -153,12 +124,5 @@ export class PresenceServer {
     const amiConfig = loadAmiConfig(file);
     for (const d of amiConfig.diagnostics) this.log.warn(`${d.file}:${d.line}: ${d.message}`);
     return amiConfig;
-  }
-
-  private loadDialplan(): Dialplan {
-    const dialplan = Dialplan.load(this.config.configFile);
-    for (const d of dialplan.diagnostics) this.log.warn(`${d.file}:${d.line}: ${d.message}`);
-    if (!dialplan.hasContext(this.config.context)) this.log.warn(`context '${this.config.context}' is not in ${this.config.configFile}: every SUBSCRIBE will get 404`);
-    return dialplan;
   }
 }

@@ -1,5 +1,5 @@
 import { PIDF_FORMAT } from './bodies.js';
-import type { Dialplan } from './hints.js';
+import type { HintDirectory } from './hint-directory.js';
 import { parsePidf, publishedState } from './pidf-reader.js';
 import { CUSTOM_PRESENCE } from './presence-service.js';
 import type { Publication, Publications } from './publications.js';
@@ -27,22 +27,29 @@ type Operation =
 /** Longest error text copied from a body problem into a reason phrase. */
 const MAX_REASON_DETAIL = 160;
 
+export interface PublishHandlerOptions {
+  publications: Publications;
+  hints: HintDirectory;
+  /** The dialplan context Request-URIs resolve in. */
+  context: string;
+  expiry: ExpiryPolicy;
+  log: Logger;
+}
+
 /**
  * The event state compositor of RFC 3903 for `Event: presence`: validates a PUBLISH in the order of §6, resolves
  * the Request-URI to the CustomPresence name of its hint, and adds, refreshes, modifies or removes a publication,
  * answering exactly once — after the change is durable.
  */
 export class PublishHandler {
-  constructor(
-    private readonly publications: Publications,
-    private dialplan: Dialplan,
-    private readonly context: string,
-    private readonly expiry: ExpiryPolicy,
-    private readonly log: Logger,
-  ) {}
+  private readonly publications: Publications;
+  private readonly hints: HintDirectory;
+  private readonly context: string;
+  private readonly expiry: ExpiryPolicy;
+  private readonly log: Logger;
 
-  useDialplan(dialplan: Dialplan): void {
-    this.dialplan = dialplan;
+  constructor(options: PublishHandlerOptions) {
+    ({ publications: this.publications, hints: this.hints, context: this.context, expiry: this.expiry, log: this.log } = options);
   }
 
   readonly handle = (incoming: IncomingRequest): void => {
@@ -74,7 +81,7 @@ export class PublishHandler {
   /** The CustomPresence name the Request-URI's hint points at, if any. */
   private resourceName(request: SipRequest): string | undefined {
     const user = parseUri(request.uri)?.user;
-    const hint = user === undefined ? undefined : this.dialplan.resolve(decodeURIComponent(user), this.context);
+    const hint = user === undefined ? undefined : this.hints.current.resolve(decodeURIComponent(user), this.context);
     const provider = hint?.presence;
     return provider?.startsWith(CUSTOM_PRESENCE) ? provider.slice(CUSTOM_PRESENCE.length) : undefined;
   }

@@ -19,6 +19,16 @@ const EMPTY = Buffer.alloc(0);
 /** One body variant; watchers that would get the same body share it (see Notifier.body). */
 export interface BodyVariant { readonly contentType: string; readonly hasDevice: boolean; state: PresenceState | undefined; body: Buffer }
 
+export interface NotifierOptions {
+  stack: SipStack;
+  presence: PresenceService;
+  journal: SubscriptionJournal;
+  policy: DeliveryPolicy;
+  log: Logger;
+  /** Called when the watcher is gone (481, too many failures): the subscription must be dropped. */
+  onGone: (subscription: Subscription, why: string) => void;
+}
+
 /**
  * Sends NOTIFYs (RFC 6665 §4.2.2, RFC 3856 §6.7) under one rule: at most one NOTIFY in flight per subscription, and
  * at most `maxRate` per second. Changes that arrive meanwhile only mark the subscription pending; the next NOTIFY
@@ -35,16 +45,16 @@ export class Notifier {
   /** Called whenever a NOTIFY transaction ends (the fan-out uses it to keep a window of open transactions). */
   onSettled: () => void = () => undefined;
 
-  constructor(
-    private readonly stack: SipStack,
-    private readonly presence: PresenceService,
-    private readonly journal: SubscriptionJournal,
-    private readonly policy: DeliveryPolicy,
-    private readonly log: Logger,
-    /** Called when the watcher is gone (481, too many failures): the subscription must be dropped. */
-    private readonly onGone: (subscription: Subscription, why: string) => void,
-  ) {
-    this.minIntervalMs = 1000 / policy.maxRate;
+  private readonly stack: SipStack;
+  private readonly presence: PresenceService;
+  private readonly journal: SubscriptionJournal;
+  private readonly policy: DeliveryPolicy;
+  private readonly log: Logger;
+  private readonly onGone: NotifierOptions['onGone'];
+
+  constructor(options: NotifierOptions) {
+    ({ stack: this.stack, presence: this.presence, journal: this.journal, policy: this.policy, log: this.log, onGone: this.onGone } = options);
+    this.minIntervalMs = 1000 / this.policy.maxRate;
     this.delayed = new TimerQueue((timer) => {
       if (timer.subscription.pending) this.notify(timer.subscription);
     });

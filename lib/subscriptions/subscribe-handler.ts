@@ -1,4 +1,4 @@
-import type { Dialplan } from '../presence/hints.js';
+import type { HintDirectory } from '../presence/hint-directory.js';
 import { ACCEPTED_BODY_TYPES, negotiateBody } from '../presence/bodies.js';
 import { wantsDigiumTuple, type DigiumMode } from '../presence/pidf.js';
 import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/headers.js';
@@ -19,6 +19,17 @@ export const EVENT_PACKAGE = 'presence';
 
 const NO_ROUTES: string[] = [];
 
+export interface SubscribeHandlerOptions {
+  manager: SubscriptionManager;
+  flows: FlowPool;
+  hints: HintDirectory;
+  /** The dialplan context Request-URIs resolve in. */
+  context: string;
+  expiry: ExpiryPolicy;
+  digiumMode: DigiumMode;
+  log: Logger;
+}
+
 /**
  * The notifier side of RFC 6665 / RFC 3856 for SUBSCRIBE: validates, resolves the Request-URI against the hints,
  * creates, refreshes and ends subscriptions, and answers each request exactly once.
@@ -27,18 +38,17 @@ export class SubscribeHandler {
   /** Values many subscriptions share are stored once (see lib/util/strings.ts). */
   private readonly shared = new InternPool();
 
-  constructor(
-    private readonly manager: SubscriptionManager,
-    private readonly flows: FlowPool,
-    private dialplan: Dialplan,
-    private readonly context: string,
-    private readonly expiry: ExpiryPolicy,
-    private readonly digiumMode: DigiumMode,
-    private readonly log: Logger,
-  ) {}
+  private readonly manager: SubscriptionManager;
+  private readonly flows: FlowPool;
+  private readonly hints: HintDirectory;
+  private readonly context: string;
+  private readonly expiry: ExpiryPolicy;
+  private readonly digiumMode: DigiumMode;
+  private readonly log: Logger;
 
-  useDialplan(dialplan: Dialplan): void {
-    this.dialplan = dialplan;
+  constructor(options: SubscribeHandlerOptions) {
+    ({ manager: this.manager, flows: this.flows, hints: this.hints, context: this.context, expiry: this.expiry,
+      digiumMode: this.digiumMode, log: this.log } = options);
   }
 
   readonly handle = (incoming: IncomingRequest): void => {
@@ -71,7 +81,7 @@ export class SubscribeHandler {
     }
     const requestUri = parseUri(request.uri)!;
     const exten = requestUri.user === undefined ? undefined : decodeURIComponent(requestUri.user);
-    const hint = exten === undefined ? undefined : this.dialplan.resolve(exten, this.context);
+    const hint = exten === undefined ? undefined : this.hints.current.resolve(exten, this.context);
     if (!hint || exten === undefined) {
       this.log.info(`subscribe: no hint for ${exten ?? request.uri}@${this.context}`);
       respond(404, 'Not Found (no hint for this extension)');

@@ -1,0 +1,41 @@
+/** The option table as command-line flags: one commander option per entry, parsed by the entry's own parser. */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { describeDefault, OPTIONS, type OptionName, type OptionSpec, type OptionValues } from './options.js';
+
+const NAMES = Object.keys(OPTIONS) as OptionName[];
+
+/** Adds a flag for every option. No commander defaults: a flag not given must not hide presenced.conf's value. */
+export function addOptionFlags(program: Command): Command {
+  for (const name of NAMES) {
+    const spec: OptionSpec<unknown> = OPTIONS[name];
+    const shown = describeDefault(spec);
+    program.addOption(
+      new Option(`--${spec.flag} <${spec.arg}>`, shown === '' ? spec.help : `${spec.help} (default: ${shown})`).argParser((value: string) => {
+        try {
+          return spec.parse(value);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      }),
+    );
+  }
+  return program;
+}
+
+/** The options given as flags, by option name (a flag given as 'off' is present with the value undefined). */
+export function flagValues(program: Command): Partial<OptionValues> {
+  const given: Record<string, unknown> = {};
+  const parsed = program.opts();
+  for (const name of NAMES) {
+    const attribute = new Option(`--${OPTIONS[name].flag}`).attributeName();
+    if (program.getOptionValueSource(attribute) === 'cli') given[name] = parsed[attribute];
+  }
+  return given as Partial<OptionValues>;
+}
+
+/** Every option at its default (undefined when it has none). */
+export function defaultValues(): OptionValues {
+  const values: Record<string, unknown> = {};
+  for (const name of NAMES) values[name] = (OPTIONS[name] as OptionSpec<unknown>).default;
+  return values as OptionValues;
+}

@@ -1,0 +1,159 @@
+/**
+ * Every option of presenced, once. Each entry feeds the command-line flag, the presenced.conf key (its section and
+ * name), the defaults and docs/CONFIG.md; adding an option is adding one entry here and reading it where it is used.
+ * Values are parsed by the entry's `parse`, which throws an Error whose message says what was expected.
+ */
+import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
+import { parseListenAddress } from '../sip/transport.js';
+import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
+
+/** The sections of presenced.conf, in the order docs and the sample list them. */
+export const SECTIONS = ['general', 'sip', 'ami', 'store'] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+export interface OptionSpec<T> {
+  /** The flag without its dashes: 'min-expires' → `--min-expires`. */
+  flag: string;
+  /** What the flag takes, shown in --help and the docs: 'host:port', 's'. */
+  arg: string;
+  section: SectionName;
+  /** The key in presenced.conf; the flag's name when absent. */
+  key?: string;
+  help: string;
+  /** Absent: the option is unset unless given. */
+  default?: T;
+  /** How the default reads in --help and the docs, when not its plain value. */
+  defaultText?: string;
+  parse: (text: string) => T;
+}
+
+/** The typed value of one option: its parse result, `| undefined` when it has no default. */
+export type ValueOf<S> = S extends { default: infer T } ? T : S extends OptionSpec<infer T> ? T | undefined : never;
+
+/** The type comes from `parse` alone (NoInfer: a default of 'info' must not narrow a level to one literal). */
+function option<T>(spec: Omit<OptionSpec<T>, 'default'> & { default: NoInfer<T> }): OptionSpec<T> & { default: T };
+function option<T>(spec: Omit<OptionSpec<T>, 'default'>): OptionSpec<T>;
+function option<T>(spec: OptionSpec<T>): OptionSpec<T> {
+  return spec;
+}
+
+export function wholeSeconds(text: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new Error('expected a whole number of seconds');
+  return Number(text);
+}
+
+export function positiveInteger(text: string): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) === 0) throw new Error('expected a positive whole number');
+  return Number(text);
+}
+
+/** 'HOST:PORT', '[v6]:PORT' or 'off' (undefined). */
+export function listenAddress(text: string): { host: string; port: number } | undefined {
+  return parseListenAddress(text);
+}
+
+export function oneOf<const C extends readonly string[]>(choices: C): (text: string) => C[number] {
+  return (text) => {
+    if (!(choices as readonly string[]).includes(text)) throw new Error(`expected one of ${choices.join(', ')}`);
+    return text;
+  };
+}
+
+function text(value: string): string {
+  if (value.trim() === '') throw new Error('expected a value');
+  return value;
+}
+
+export const LOG_LEVEL_CHOICES = ['error', 'warn', 'info', 'debug'] as const;
+export const DIGIUM_TUPLE_CHOICES = ['auto', 'always', 'never'] as const;
+export const STORE_CHOICES = ['sqlite', 'memory'] as const;
+
+export const OPTIONS = {
+  dialplan: option({
+    flag: 'config', arg: 'file', section: 'general', key: 'dialplan', parse: text,
+    help: 'Asterisk extensions.conf with the hints (#include, include =>, patterns with ${EXTEN})',
+    defaultText: './extensions.conf, else the bundled sample',
+  }),
+  context: option({
+    flag: 'context', arg: 'name', section: 'general', default: 'default', parse: text,
+    help: 'the dialplan context SUBSCRIBEs and PUBLISHes resolve in',
+  }),
+  dataDir: option({
+    flag: 'data', arg: 'dir', section: 'general', key: 'data', default: './presenced-data', parse: text,
+    help: 'state directory: the store (presenced.sqlite) and the control socket (presenced.sock)',
+  }),
+  logLevel: option({
+    flag: 'log-level', arg: 'level', section: 'general', default: 'info', parse: oneOf(LOG_LEVEL_CHOICES),
+    help: `how much to log on stderr: ${LOG_LEVEL_CHOICES.join(', ')}`,
+  }),
+  udp: option({
+    flag: 'udp', arg: 'host:port', section: 'sip', default: listenAddress('0.0.0.0:5060'), defaultText: '0.0.0.0:5060', parse: listenAddress,
+    help: "UDP listen address, or 'off'",
+  }),
+  tcp: option({
+    flag: 'tcp', arg: 'host:port', section: 'sip', default: listenAddress('0.0.0.0:5060'), defaultText: '0.0.0.0:5060', parse: listenAddress,
+    help: "TCP listen address, or 'off'",
+  }),
+  minExpires: option({
+    flag: 'min-expires', arg: 's', section: 'sip', default: 60, parse: wholeSeconds,
+    help: 'shortest subscription or publication accepted (shorter gets 423)',
+  }),
+  maxExpires: option({
+    flag: 'max-expires', arg: 's', section: 'sip', default: 3600, parse: wholeSeconds,
+    help: 'longest subscription or publication granted (longer is shortened)',
+  }),
+  defaultExpires: option({
+    flag: 'default-expires', arg: 's', section: 'sip', default: 3600, parse: wholeSeconds,
+    help: 'subscription length when the SUBSCRIBE has no Expires',
+  }),
+  t1: option({
+    flag: 't1', arg: 'ms', section: 'sip', default: DEFAULT_TIMERS.t1, parse: positiveInteger,
+    help: 'RFC 3261 T1: first NOTIFY retransmission interval over UDP',
+  }),
+  t2: option({
+    flag: 't2', arg: 'ms', section: 'sip', default: DEFAULT_TIMERS.t2, parse: positiveInteger,
+    help: 'RFC 3261 T2: longest NOTIFY retransmission interval',
+  }),
+  notifyFailures: option({
+    flag: 'notify-failures', arg: 'n', section: 'sip', default: DEFAULT_DELIVERY.maxFailures, parse: positiveInteger,
+    help: 'NOTIFYs failing in a row (timeout, 408, 5xx) before a subscription is dropped; 481 drops at once',
+  }),
+  notifyRate: option({
+    flag: 'notify-rate', arg: 'n', section: 'sip', default: DEFAULT_DELIVERY.maxRate, parse: positiveInteger,
+    help: 'at most this many NOTIFYs per second to one watcher; changes in between coalesce, newest state wins',
+  }),
+  digiumTuple: option({
+    flag: 'digium-tuple', arg: 'mode', section: 'sip', default: 'auto', parse: oneOf(DIGIUM_TUPLE_CHOICES),
+    help: 'add the digium_presence tuple: auto (Digium/Sangoma User-Agents), always, never',
+  }),
+  tcpIdleTimeout: option({
+    flag: 'tcp-idle-timeout', arg: 's', section: 'sip', default: 600, parse: wholeSeconds,
+    help: 'close TCP connections idle this long, unless a subscription uses them',
+  }),
+  ami: option({
+    flag: 'ami', arg: 'host:port', section: 'ami', key: 'listen', parse: listenAddress,
+    help: 'Asterisk Manager Interface listen address, e.g. 127.0.0.1:5038', defaultText: 'off',
+  }),
+  amiConfig: option({
+    flag: 'ami-config', arg: 'file', section: 'ami', key: 'users', parse: text,
+    help: 'the AMI users in Asterisk manager.conf format (needed with --ami; re-read on reload)',
+  }),
+  store: option({
+    flag: 'store', arg: 'kind', section: 'store', key: 'kind', default: 'sqlite', parse: oneOf(STORE_CHOICES),
+    help: 'sqlite (a file in the data directory) or memory (nothing kept across restarts)',
+  }),
+};
+
+export type OptionName = keyof typeof OPTIONS;
+/** The options as given (flags over presenced.conf over defaults), each parsed to its type. */
+export type OptionValues = { [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
+
+/** The presenced.conf key of an option. */
+export function fileKey(spec: OptionSpec<unknown>): string {
+  return spec.key ?? spec.flag;
+}
+
+/** How the default of an option reads in --help and the docs ('' when it has none). */
+export function describeDefault(spec: OptionSpec<unknown>): string {
+  return spec.defaultText ?? (spec.default === undefined ? '' : String(spec.default));
+}

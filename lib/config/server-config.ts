@@ -1,0 +1,72 @@
+/**
+ * The one typed configuration object presenced runs with, built once at start from the option values (flags over
+ * presenced.conf over defaults) and checked as a whole; modules get their part of it as named options.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TimerSettings } from '../sip/client-transaction.js';
+import type { ExpiryPolicy } from '../sip/expires.js';
+import type { ViaTransport } from '../sip/transport.js';
+import { DEFAULT_DELIVERY, type DeliveryPolicy } from '../subscriptions/delivery-policy.js';
+import type { OptionValues } from './options.js';
+
+/** The sample dialplan shipped with the package (dist/lib/config → the package root's fixtures/). */
+export const BUNDLED_DIALPLAN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/extensions.conf');
+
+/** One SIP listening socket. */
+export interface Listener {
+  transport: ViaTransport;
+  host: string;
+  port: number;
+}
+
+export interface ServerConfig {
+  /** The Asterisk extensions.conf with the hints. */
+  dialplanFile: string;
+  /** Where SUBSCRIBE and PUBLISH resolve. */
+  context: string;
+  dataDir: string;
+  /** Every SIP transport to listen on; at least one. */
+  listeners: Listener[];
+  expiry: ExpiryPolicy;
+  timers: TimerSettings;
+  tcpIdleTimeoutMs: number;
+  delivery: DeliveryPolicy;
+  /** Whether NOTIFYs carry the digium_presence tuple: by User-Agent (auto), always, or never. */
+  digiumTuple: OptionValues['digiumTuple'];
+  store: OptionValues['store'];
+  /** The AMI listener and its manager.conf-style users file; no AMI when absent. */
+  ami?: { host: string; port: number; configFile: string };
+}
+
+/** A configuration that cannot run; the message names the options involved. */
+export class ConfigError extends Error {}
+
+/** Checks the options together and builds the configuration; throws ConfigError. */
+export function buildServerConfig(values: OptionValues): ServerConfig {
+  if (values.minExpires > values.maxExpires) throw new ConfigError('--min-expires must not exceed --max-expires');
+  const listeners: Listener[] = [];
+  if (values.udp) listeners.push({ transport: 'UDP', ...values.udp });
+  if (values.tcp) listeners.push({ transport: 'TCP', ...values.tcp });
+  if (listeners.length === 0) throw new ConfigError('both transports are off: nothing to listen on');
+  if (values.ami && values.amiConfig === undefined) throw new ConfigError('--ami needs --ami-config FILE with the AMI users');
+  if (!values.ami && values.amiConfig !== undefined) throw new ConfigError('--ami-config has no effect without --ami HOST:PORT');
+  return {
+    dialplanFile: values.dialplan ?? (existsSync('extensions.conf') ? 'extensions.conf' : BUNDLED_DIALPLAN),
+    context: values.context,
+    dataDir: values.dataDir,
+    listeners,
+    expiry: {
+      min: values.minExpires,
+      max: values.maxExpires,
+      default: Math.min(Math.max(values.defaultExpires, values.minExpires), values.maxExpires),
+    },
+    timers: { t1: values.t1, t2: Math.max(values.t1, values.t2) },
+    tcpIdleTimeoutMs: values.tcpIdleTimeout * 1000,
+    delivery: { ...DEFAULT_DELIVERY, maxFailures: values.notifyFailures, maxRate: values.notifyRate },
+    digiumTuple: values.digiumTuple,
+    store: values.store,
+    ...(values.ami && values.amiConfig !== undefined ? { ami: { ...values.ami, configFile: values.amiConfig } } : {}),
+  };
+}
