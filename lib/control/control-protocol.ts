@@ -9,7 +9,7 @@ export type ControlRequest =
   | { command: 'subscriptions' }
   | { command: 'stats' };
 
-export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };
+export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string; code?: string };
 
 export const CONTROL_SOCKET = 'presenced.sock';
 /** Requests are tiny; anything larger is not a client of ours. */

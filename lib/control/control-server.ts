@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PresenceError } from '../presence/state.js';
+import { PresencedError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import type { PresenceCommands } from './commands.js';
 import { CONTROL_SOCKET, MAX_CONTROL_REQUEST, type ControlRequest, type ControlResponse } from './control-protocol.js';
@@ -95,9 +95,9 @@ export class ControlServer {
           return { ok: false, error: `unknown command '${(request as { command?: unknown }).command}'` };
       }
     } catch (error) {
-      if (error instanceof PresenceError) {
+      if (error instanceof PresencedError) {
         this.log.info(`control: refused: ${error.message}`);
-        return { ok: false, error: error.message };
+        return { ok: false, error: error.message, code: error.code };
       }
       this.log.error(`control: ${(error as Error).stack ?? String(error)}`);
       return { ok: false, error: `internal error: ${(error as Error).message}` };

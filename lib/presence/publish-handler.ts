@@ -4,11 +4,13 @@ import { parsePidf, publishedState } from './pidf-reader.js';
 import { CUSTOM_PRESENCE } from './presence-service.js';
 import type { Publication, Publications } from './publications.js';
 import { PresenceError, stripControlCharacters, type PresenceState } from './state.js';
-import { parseEvent, parseNameAddr } from '../sip/headers.js';
+import { parseNameAddr } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import { parseUri } from '../sip/uri.js';
-import { EVENT_PACKAGE } from '../subscriptions/subscribe-handler.js';
+import { acceptEvent } from '../subscriptions/subscribe-handler.js';
+import { authorize, contextFor } from '../sip/pipeline.js';
+import { ERRORS, OK, sipAnswer, type SipAnswer } from '../errors.js';
 import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
 import type { Logger } from '../util/log.js';
 
@@ -55,33 +57,35 @@ export class PublishHandler {
   readonly handle = (incoming: IncomingRequest): void => {
     const { request, respond } = incoming;
     // §6 step 1: the Request-URI names the resource: the CustomPresence provider of the hint it resolves to.
-    const name = this.resourceName(request);
-    if (name === undefined) {
-      this.log.info(`publish: no CustomPresence hint for ${request.uri} in ${this.context}`);
-      respond(404, 'Not Found (no hint with a CustomPresence provider for this extension)');
+    const context = contextFor(incoming.principal, 'PUBLISH', this.context);
+    const user = requestUser(request);
+    const name = user === undefined ? undefined : this.resourceName(user, context);
+    if (name === undefined || user === undefined) {
+      this.log.info(`publish: no CustomPresence hint for ${request.uri} in ${context}`);
+      respond(sipAnswer(ERRORS.NO_CUSTOM_PRESENCE_HINT));
+      return;
+    }
+    const refusal = authorize(incoming.principal, { kind: 'publish', user });
+    if (refusal) {
+      respond(refusal);
       return;
     }
     // §6 step 2: only the presence event package.
-    const event = parseEvent(request.get('event') ?? '');
-    if (!event || event.event !== EVENT_PACKAGE) {
-      respond(489, 'Bad Event', { headers: [['Allow-Events', EVENT_PACKAGE]] });
-      return;
-    }
+    if (!acceptEvent(request, respond)) return;
     const operation = this.operation(request, name, respond);
     if (operation === undefined) return;
     this.apply(name, operation, source(request)).then(
-      (answer) => respond(answer.status, answer.reason, { headers: answer.headers }),
+      (answer) => respond(answer, { headers: answer.headers }),
       (error: unknown) => {
         this.log.error(`publish: ${operation.kind} for ${name} failed: ${(error as Error).stack ?? String(error)}`);
-        respond(500, 'Server Internal Error');
+        respond(sipAnswer(ERRORS.INTERNAL));
       },
     );
   };
 
-  /** The CustomPresence name the Request-URI's hint points at, if any. */
-  private resourceName(request: SipRequest): string | undefined {
-    const user = parseUri(request.uri)?.user;
-    const hint = user === undefined ? undefined : this.hints.current.resolve(decodeURIComponent(user), this.context);
+  /** The CustomPresence name the Request-URI user's hint points at, if any. */
+  private resourceName(user: string, context: string): string | undefined {
+    const hint = this.hints.current.resolve(user, context);
     const provider = hint?.presence;
     return provider?.startsWith(CUSTOM_PRESENCE) ? provider.slice(CUSTOM_PRESENCE.length) : undefined;
   }
@@ -91,12 +95,12 @@ export class PublishHandler {
     const ifMatch = request.getAll('sip-if-match');
     // §6 step 3: a single entity-tag (a token) that we hold for this resource, else 412.
     if (ifMatch.length > 1 || (ifMatch.length === 1 && !/^[^\s,]+$/.test(ifMatch[0]))) {
-      respond(400, 'Bad Request (SIP-If-Match must hold one entity-tag)');
+      respond(sipAnswer(ERRORS.BAD_ENTITY_TAG));
       return undefined;
     }
     const etag = ifMatch[0];
     if (etag !== undefined && !this.publications.live(name).some((publication) => publication.etag === etag)) {
-      respond(412, 'Conditional Request Failed');
+      respond(sipAnswer(ERRORS.CONDITIONAL_REQUEST_FAILED));
       return undefined;
     }
     // §6 step 4: the expiry (0 removes).
@@ -104,12 +108,12 @@ export class PublishHandler {
     if (expires === undefined) return undefined;
     if (expires === 0) {
       if (etag !== undefined) return { kind: 'remove', etag };
-      respond(400, 'Bad Request (Expires 0 needs a SIP-If-Match: there is nothing to remove)');
+      respond(sipAnswer(ERRORS.NOTHING_TO_REMOVE));
       return undefined;
     }
     if (request.body === '') {
       if (etag !== undefined) return { kind: 'refresh', etag, expires };
-      respond(400, 'Bad Request (an initial PUBLISH needs a PIDF body)');
+      respond(sipAnswer(ERRORS.MISSING_BODY));
       return undefined;
     }
     const state = this.bodyState(request, respond);
@@ -121,13 +125,13 @@ export class PublishHandler {
   private bodyState(request: SipRequest, respond: Respond): PresenceState | undefined {
     const type = (request.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (!PUBLISH_TYPES.includes(type)) {
-      respond(415, 'Unsupported Media Type', { headers: [['Accept', PUBLISH_TYPES.join(', ')]] });
+      respond(sipAnswer(ERRORS.UNSUPPORTED_MEDIA_TYPE), { headers: [['Accept', PUBLISH_TYPES.join(', ')]] });
       return undefined;
     }
     // RFC 3261 §8.2.3: an encoding we cannot undo is 415 too, with the ones we take.
     const encoding = (request.get('content-encoding') ?? 'identity').trim().toLowerCase();
     if (encoding !== 'identity') {
-      respond(415, 'Unsupported Media Type', { headers: [['Accept-Encoding', 'identity']] });
+      respond(sipAnswer(ERRORS.UNSUPPORTED_MEDIA_TYPE), { headers: [['Accept-Encoding', 'identity']] });
       return undefined;
     }
     let state: PresenceState | undefined;
@@ -135,22 +139,22 @@ export class PublishHandler {
       state = publishedState(parsePidf(request.body));
     } catch (error) {
       if (!(error instanceof PresenceError)) throw error;
-      respond(400, `Bad Request (${stripControlCharacters(error.message).slice(0, MAX_REASON_DETAIL)})`);
+      respond(sipAnswer(ERRORS.BAD_BODY, stripControlCharacters(error.message).slice(0, MAX_REASON_DETAIL)));
       return undefined;
     }
     if (state === undefined) {
-      respond(400, 'Bad Request (the PIDF document has no digium_presence, RPID activity or basic status)');
+      respond(sipAnswer(ERRORS.NO_STATE_IN_BODY));
     }
     return state;
   }
 
-  private async apply(name: string, operation: Operation, from: string): Promise<{ status: number; reason: string; headers: Array<[string, string]> }> {
+  private async apply(name: string, operation: Operation, from: string): Promise<SipAnswer & { headers: Array<[string, string]> }> {
     const expiresAt = (seconds: number): number => Date.now() + seconds * 1000;
     let publication: Publication | undefined;
     switch (operation.kind) {
       case 'initial':
         publication = await this.publications.add(name, operation.state, from, expiresAt(operation.expires));
-        if (!publication) return { status: 403, reason: 'Forbidden (too many publications for this presentity)', headers: [] };
+        if (!publication) return { ...sipAnswer(ERRORS.TOO_MANY_PUBLICATIONS), headers: [] };
         break;
       case 'refresh':
         publication = await this.publications.update(name, operation.etag, { source: from, expiresAt: expiresAt(operation.expires) });
@@ -163,12 +167,18 @@ export class PublishHandler {
         break;
     }
     // It expired or was replaced while this request waited its turn.
-    if (!publication) return { status: 412, reason: 'Conditional Request Failed', headers: [] };
+    if (!publication) return { ...sipAnswer(ERRORS.CONDITIONAL_REQUEST_FAILED), headers: [] };
     const expires = operation.kind === 'remove' ? 0 : operation.expires;
     this.log.debug(`publish: ${operation.kind} ${publication.etag} for ${name} by ${from}: ${publication.state.state} for ${expires}s`);
     // §6 step 7: the 200 carries the (new) entity-tag and the granted expiry.
-    return { status: 200, reason: 'OK', headers: [['SIP-ETag', publication.etag], ['Expires', String(expires)]] };
+    return { ...OK, headers: [['SIP-ETag', publication.etag], ['Expires', String(expires)]] };
   }
+}
+
+/** The Request-URI's user part, unescaped. */
+function requestUser(request: SipRequest): string | undefined {
+  const user = parseUri(request.uri)?.user;
+  return user === undefined ? undefined : decodeURIComponent(user);
 }
 
 /** The publisher as logs show it: its From URI and User-Agent. */

@@ -3,6 +3,8 @@
  * (func_presencestate.c).
  */
 
+import { ERRORS, PresencedError } from '../errors.js';
+
 export const PRESENCE_STATES = ['not_set', 'unavailable', 'available', 'away', 'xa', 'chat', 'dnd'] as const;
 export type PresenceStateName = typeof PRESENCE_STATES[number];
 
@@ -15,8 +17,12 @@ export interface PresenceState {
 export const NOT_SET: PresenceState = Object.freeze({ state: 'not_set', subtype: '', message: '' });
 
 /** Thrown for bad user input; the message is shown to the user as is (CLI, AMI, logs). */
-export class PresenceError extends Error {
+export class PresenceError extends PresencedError {
   override name = 'PresenceError';
+
+  constructor(message: string) {
+    super(ERRORS.INVALID_VALUE, message);
+  }
 }
 
 const STATE_BY_LOWER_NAME = new Map<string, PresenceStateName>(PRESENCE_STATES.map((name) => [name, name]));

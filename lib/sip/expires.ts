@@ -1,3 +1,4 @@
+import { ERRORS, sipAnswer } from '../errors.js';
 import type { SipRequest } from './message.js';
 import type { ResponseOptions } from './response.js';
 import type { IncomingRequest } from './stack.js';
@@ -19,12 +20,12 @@ export function grantExpires(
   const value = request.get('expires');
   if (value === undefined) return policy.default;
   if (!/^\d{1,10}$/.test(value)) {
-    respond(400, 'Malformed Expires header', options);
+    respond(sipAnswer(ERRORS.MALFORMED_EXPIRES), options);
     return undefined;
   }
   const expires = Number(value);
   if (expires > 0 && expires < policy.min) {
-    respond(423, 'Interval Too Brief', { ...options, headers: [['Min-Expires', String(policy.min)]] });
+    respond(sipAnswer(ERRORS.INTERVAL_TOO_BRIEF), { ...options, headers: [['Min-Expires', String(policy.min)]] });
     return undefined;
   }
   return Math.min(expires, policy.max);

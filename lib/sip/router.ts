@@ -1,3 +1,4 @@
+import { ERRORS, OK, sipAnswer } from '../errors.js';
 import type { IncomingRequest, RequestHandler } from './stack.js';
 
 /** What the application offers, advertised in OPTIONS answers and 405s (RFC 3261 §11.2, §21.4.6). */
@@ -26,7 +27,7 @@ export class MethodRouter {
     const handler = this.handlers.get(method);
     if (handler) return handler(incoming);
     if (method === 'OPTIONS') {
-      incoming.respond(200, 'OK', {
+      incoming.respond(OK, {
         headers: [
           ['Allow', this.allow],
           ['Accept', this.capabilities.accept.join(', ')],
@@ -35,6 +36,6 @@ export class MethodRouter {
       });
       return;
     }
-    incoming.respond(405, 'Method Not Allowed', { headers: [['Allow', this.allow]] });
+    incoming.respond(sipAnswer(ERRORS.METHOD_NOT_ALLOWED), { headers: [['Allow', this.allow]] });
   };
 }

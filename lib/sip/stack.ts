@@ -7,7 +7,9 @@ import { ServerTransactions } from './server-transactions.js';
 import { encodeMessage } from './wire-encoder.js';
 import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionOwner, type TransactionResult } from './client-transaction.js';
 import { describeFlow, type Flow, type Transport, type ViaTransport } from './transport.js';
+import { ERRORS, sipAnswer, type SipAnswer } from '../errors.js';
 import type { Logger } from '../util/log.js';
+import type { Principal } from './pipeline.js';
 import { newTag } from '../util/random.js';
 import { TimerQueue } from '../util/timer-queue.js';
 
@@ -17,7 +19,9 @@ export const PRODUCT = 'presenced/0.1.0';
 export interface IncomingRequest {
   request: SipRequest;
   flow: Flow;
-  respond(status: number, reason: string, options?: ResponseOptions): void;
+  /** Set by the authenticate step; absent in open mode. */
+  principal?: Principal;
+  respond(answer: SipAnswer, options?: ResponseOptions): void;
 }
 
 export type RequestHandler = (incoming: IncomingRequest) => void;
@@ -124,7 +128,7 @@ export class SipStack {
     }
     const transaction = this.serverTransactions.begin(request, flow);
     let answered = false;
-    const respond = (status: number, reason: string, options: ResponseOptions = {}): void => {
+    const respond = ({ status, reason }: SipAnswer, options: ResponseOptions = {}): void => {
       if (answered) return;
       answered = true;
       // §8.2.6.2: a final response gets a To tag; errors outside a dialog get a fresh one.
@@ -139,14 +143,14 @@ export class SipStack {
     const problem = checkRequest(request);
     if (problem) {
       this.log.warn(`sip: ${problem.status} ${problem.reason} for ${request.method} from ${describeFlow(flow)}`);
-      respond(problem.status, problem.reason);
+      respond(problem);
       return;
     }
     try {
       this.handler({ request, flow, respond });
     } catch (error) {
       this.log.error(`sip: ${request.method} handler failed: ${(error as Error).stack ?? String(error)}`);
-      respond(500, 'Server Internal Error');
+      respond(sipAnswer(ERRORS.INTERNAL));
     }
   }
 

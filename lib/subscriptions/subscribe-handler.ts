@@ -1,8 +1,10 @@
+import { ERRORS, OK, sipAnswer } from '../errors.js';
 import type { HintDirectory } from '../presence/hint-directory.js';
 import { ACCEPTED_BODY_TYPES, negotiateBody } from '../presence/bodies.js';
 import { wantsDigiumTuple, type DigiumMode } from '../presence/pidf.js';
-import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/headers.js';
+import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues, type EventHeader } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
+import { authorize, contextFor } from '../sip/pipeline.js';
 import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import { contactUri as ourContactUri, formatHostPort, type Flow } from '../sip/transport.js';
@@ -53,12 +55,8 @@ export class SubscribeHandler {
 
   readonly handle = (incoming: IncomingRequest): void => {
     const { request, respond } = incoming;
-    // RFC 6665 §4.2.1.1 / §8.2.1: an unknown or missing event package gets 489 with the packages we have.
-    const event = parseEvent(request.get('event') ?? '');
-    if (!event || event.event !== EVENT_PACKAGE) {
-      respond(489, 'Bad Event', { headers: [['Allow-Events', EVENT_PACKAGE]] });
-      return;
-    }
+    const event = acceptEvent(request, respond);
+    if (!event) return;
     const toTag = parseNameAddr(request.get('to')!)!.params['tag'];
     if (toTag) this.inDialog(incoming, toTag, event.params['id'] ?? undefined);
     else this.initial(incoming, event.params['id'] ?? undefined);
@@ -70,21 +68,27 @@ export class SubscribeHandler {
     const format = negotiateBody(request.getAll('accept'));
     if (!format) {
       const accepted = ACCEPTED_BODY_TYPES.join(', ');
-      respond(406, `Not Acceptable (only ${accepted})`, { headers: [['Accept', accepted]] });
+      respond(sipAnswer(ERRORS.NOT_ACCEPTABLE, accepted), { headers: [['Accept', accepted]] });
       return;
     }
     // RFC 6665 §4.1.2.1 / RFC 3261 §12.1.1: the Contact becomes the remote target; without one there is no dialog.
     const contact = contactUri(request);
     if (!contact) {
-      respond(400, 'Missing or malformed Contact header');
+      respond(sipAnswer(ERRORS.BAD_CONTACT));
       return;
     }
     const requestUri = parseUri(request.uri)!;
     const exten = requestUri.user === undefined ? undefined : decodeURIComponent(requestUri.user);
-    const hint = exten === undefined ? undefined : this.hints.current.resolve(exten, this.context);
+    const context = contextFor(incoming.principal, 'SUBSCRIBE', this.context);
+    const hint = exten === undefined ? undefined : this.hints.current.resolve(exten, context);
     if (!hint || exten === undefined) {
-      this.log.info(`subscribe: no hint for ${exten ?? request.uri}@${this.context}`);
-      respond(404, 'Not Found (no hint for this extension)');
+      this.log.info(`subscribe: no hint for ${exten ?? request.uri}@${context}`);
+      respond(sipAnswer(ERRORS.NO_HINT));
+      return;
+    }
+    const refusal = authorize(incoming.principal, { kind: 'subscribe' });
+    if (refusal) {
+      respond(refusal);
       return;
     }
     const granted = grantExpires(request, this.expiry, respond);
@@ -113,17 +117,17 @@ export class SubscribeHandler {
       digium: wantsDigiumTuple(this.digiumMode, request.get('user-agent')),
       format,
       exten: this.shared.intern(exten),
-      context: this.context,
+      context,
       hint,
       expiresAt: expiryIn(granted),
     });
-    respond(200, 'OK', { toTag: localTag, headers: this.okHeaders(subscription, granted) });
+    respond(OK, { toTag: localTag, headers: this.okHeaders(subscription, granted) });
     if (granted === 0) {
       // RFC 6665 §4.4.3: Expires 0 on a new SUBSCRIBE is a fetch: one NOTIFY with the state, and no subscription.
       this.manager.terminate(subscription, 'timeout');
       return;
     }
-    this.log.debug(`subscribe: ${from.uri} → ${exten}@${this.context} for ${granted}s over ${flow.kind.via}`);
+    this.log.debug(`subscribe: ${from.uri} → ${exten}@${context} for ${granted}s over ${flow.kind.via}`);
     this.manager.add(subscription);
   }
 
@@ -133,13 +137,13 @@ export class SubscribeHandler {
     const subscription = this.manager.find(request.get('call-id')!, localTag, remoteTag);
     // RFC 6665 §4.1.2.2: a SUBSCRIBE for a dialog or event id we do not know gets 481.
     if (!subscription || subscription.eventId !== eventId) {
-      respond(481, 'Subscription Does Not Exist');
+      respond(sipAnswer(ERRORS.NO_SUBSCRIPTION));
       return;
     }
     const cseq = parseCSeq(request.get('cseq')!)!.seq;
     // RFC 3261 §12.2.2: a lower CSeq than the last one is out of order.
     if (cseq <= subscription.remoteCseq) {
-      respond(500, 'CSeq Out of Order', { toTag: subscription.localTag });
+      respond(sipAnswer(ERRORS.CSEQ_OUT_OF_ORDER), { toTag: subscription.localTag });
       return;
     }
     const granted = grantExpires(request, this.expiry, respond, { toTag: subscription.localTag });
@@ -148,7 +152,7 @@ export class SubscribeHandler {
     // §12.2.2: a target refresh request updates the remote target; the flow follows the watcher (NAT rebinding).
     subscription.remoteTarget = contactUri(request) ?? subscription.remoteTarget;
     this.manager.moveFlow(subscription, this.flows.shared(flow));
-    respond(200, 'OK', { toTag: subscription.localTag, headers: this.okHeaders(subscription, granted) });
+    respond(OK, { toTag: subscription.localTag, headers: this.okHeaders(subscription, granted) });
     if (granted === 0) this.manager.terminate(subscription, 'timeout');
     else this.manager.refresh(subscription, expiryIn(granted));
   }
@@ -159,6 +163,14 @@ export class SubscribeHandler {
       ['Contact', `<${subscription.localContact}>`],
     ];
   }
+}
+
+/** RFC 6665 §4.2.1.1 / §8.2.1: the Event header, or 489 with the packages we have (for SUBSCRIBE and PUBLISH). */
+export function acceptEvent(request: SipRequest, respond: IncomingRequest['respond']): EventHeader | undefined {
+  const event = parseEvent(request.get('event') ?? '');
+  if (event && event.event === EVENT_PACKAGE) return event;
+  respond(sipAnswer(ERRORS.BAD_EVENT), { headers: [['Allow-Events', EVENT_PACKAGE]] });
+  return undefined;
 }
 
 function contactUri(request: SipRequest): string | undefined {

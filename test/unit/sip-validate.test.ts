@@ -1,19 +1,28 @@
 import { expect } from 'chai';
 import { SipRequest } from '../../lib/sip/message.js';
 import { parseMessage } from '../../lib/sip/parser.js';
-import { checkRequest, type RequestProblem } from '../../lib/sip/validate.js';
+import type { SipAnswer } from '../../lib/errors.js';
+import { checkRequest } from '../../lib/sip/validate.js';
 import { addHeaders, capture, replaceHeader } from './sip-captures.js';
 
 /** checkRequest on the baresip capture with header `name` replaced by `line` (removed when null). */
-function checkEdited(name: string, line: string | null): RequestProblem | undefined {
-  return checkRequest(parseMessage(replaceHeader(capture('baresip'), name, line)) as SipRequest);
+type Problem = { status: number; reason: string };
+
+/** The status and reason of checkRequest's answer (its registry code aside). */
+function check(request: SipRequest): Problem | undefined {
+  const answer: SipAnswer | undefined = checkRequest(request);
+  return answer && { status: answer.status, reason: answer.reason };
 }
 
-function checkText(text: string): RequestProblem | undefined {
-  return checkRequest(parseMessage(text) as SipRequest);
+function checkEdited(name: string, line: string | null): Problem | undefined {
+  return check(parseMessage(replaceHeader(capture('baresip'), name, line)) as SipRequest);
 }
 
-const badRequest = (reason: string): RequestProblem => ({ status: 400, reason });
+function checkText(text: string): Problem | undefined {
+  return check(parseMessage(text) as SipRequest);
+}
+
+const badRequest = (reason: string): Problem => ({ status: 400, reason });
 
 describe('sip/validate checkRequest', () => {
   it('accepts the captured SUBSCRIBEs', () => {
@@ -70,7 +79,7 @@ describe('sip/validate checkRequest', () => {
   });
 
   describe('Request-URI', () => {
-    function withUri(uri: string): RequestProblem | undefined {
+    function withUri(uri: string): Problem | undefined {
       return checkText(capture('baresip').replace('SUBSCRIBE sip:alice@127.0.0.1:5070 SIP/2.0', `SUBSCRIBE ${uri} SIP/2.0`));
     }
 
@@ -91,7 +100,7 @@ describe('sip/validate checkRequest', () => {
   it('rejects a Content-Length that is not a non-negative integer', () => {
     const req = parseMessage(capture('baresip')) as SipRequest;
     req.headers.set('content-length', ['-5']);
-    expect(checkRequest(req)).to.deep.equal(badRequest('Bad Content-Length'));
+    expect(check(req)).to.deep.equal(badRequest('Bad Content-Length'));
   });
 
   it('reports problems in the documented order', () => {

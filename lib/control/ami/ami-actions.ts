@@ -4,6 +4,7 @@
  * a class with the action's (or the action needs none); an unknown action is an error naming ListCommands.
  * Messages, field names and field order are Asterisk's, so clients that parse Asterisk's answers parse these.
  */
+import { ERRORS, errorMessage, type ErrorDefinition } from '../../errors.js';
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PresenceError, stripControlCharacters, type PresenceState } from '../../presence/state.js';
@@ -88,23 +89,23 @@ export class AmiActions {
   /** Answers one message from `session`. Never throws: an unexpected failure becomes an error response. */
   async run(framed: FramedMessage, session: SessionState): Promise<ActionOutcome> {
     const request = framed.message;
-    if (framed.error) return { output: error(request, framed.error) };
+    if (framed.error) return { output: error(request, ERRORS.BAD_REQUEST, framed.error) };
     const name = request.getNonEmpty('Action');
-    if (name === '') return { output: error(request, 'Missing action in request') };
-    if (!session.user && !BEFORE_LOGIN.has(name.toLowerCase())) return { output: error(request, 'Permission denied') };
+    if (name === '') return { output: error(request, ERRORS.MISSING_ACTION) };
+    if (!session.user && !BEFORE_LOGIN.has(name.toLowerCase())) return { output: error(request, ERRORS.PERMISSION_DENIED) };
     const action = this.actions.get(name.toLowerCase());
     if (!action) {
-      return { output: error(request, `Invalid/unknown command: ${name}. Use Action: ListCommands to show available commands.`) };
+      return { output: error(request, ERRORS.UNKNOWN_ACTION, name) };
     }
     if (action.authority !== 0 && ((session.user?.write ?? 0) & action.authority) === 0) {
-      return { output: error(request, 'Permission denied') };
+      return { output: error(request, ERRORS.PERMISSION_DENIED) };
     }
     try {
       const result = await action.run(request, session);
       return typeof result === 'string' ? { output: result } : result;
     } catch (failure) {
       this.services.log.error(`ami: ${action.name} failed: ${(failure as Error).stack ?? String(failure)}`);
-      return { output: error(request, `Internal error: ${(failure as Error).message}`) };
+      return { output: error(request, ERRORS.ACTION_FAILED, (failure as Error).message) };
     }
   }
 
@@ -118,7 +119,7 @@ export class AmiActions {
       // User input in a log line: control characters stripped so that it cannot forge lines.
       log.warn(`ami: ${session.remoteAddress} failed to authenticate as '${stripControlCharacters(request.get('Username'))}' (${result.failure})`);
       await sleep(delay, undefined, { ref: false });
-      return { output: error(request, 'Authentication failed'), close: true };
+      return { output: error(request, ERRORS.AUTHENTICATION_FAILED), close: true };
     }
     throttle.succeeded(session.remoteAddress);
     session.loggedIn(result.user);
@@ -149,9 +150,9 @@ export class AmiActions {
   /** Asterisk: Message "Presence State", State, then Subtype and Message (and PresenceMessage) when not empty. */
   private presenceState(request: AmiMessage): string {
     const provider = request.get('Provider');
-    if (provider === '') return error(request, 'No provider specified');
+    if (provider === '') return error(request, ERRORS.NO_PROVIDER);
     const state = this.presenceOf(provider);
-    if (!state) return error(request, invalidProvider(provider));
+    if (!state) return error(request, ERRORS.INVALID_PROVIDER, provider);
     return formatResponse('Success', request, {
       fields: [
         ['Message', 'Presence State'],
@@ -173,17 +174,17 @@ export class AmiActions {
   /** Getvar of PRESENCE_STATE(...); there are no channels, so a Channel header names one that does not exist. */
   private getvar(request: AmiMessage): string {
     const variable = request.get('Variable');
-    if (variable === '') return error(request, 'No variable specified');
-    if (request.get('Channel') !== '') return error(request, 'No such channel');
+    if (variable === '') return error(request, ERRORS.NO_VARIABLE);
+    if (request.get('Channel') !== '') return error(request, ERRORS.NO_SUCH_CHANNEL);
     let read: PresenceRead;
     try {
       read = parsePresenceRead(variable);
     } catch (failure) {
       if (!(failure instanceof PresenceError)) throw failure;
-      return error(request, failure.message);
+      return error(request, ERRORS.INVALID_VALUE, failure.message);
     }
     const state = this.presenceOf(read.provider);
-    if (!state) return error(request, invalidProvider(read.provider));
+    if (!state) return error(request, ERRORS.INVALID_PROVIDER, read.provider);
     return formatResponse('Success', request, { fields: [['Variable', variable], ['Value', readPresenceField(state, read)]] });
   }
 
@@ -200,21 +201,21 @@ export class AmiActions {
   /** Setvar of PRESENCE_STATE(CustomPresence:<name>): the CLI's change, validation included (nothing stored on error). */
   private async setvar(request: AmiMessage): Promise<string> {
     const variable = request.get('Variable');
-    if (variable === '') return error(request, 'No variable specified');
-    if (request.get('Channel') !== '') return error(request, 'No such channel');
+    if (variable === '') return error(request, ERRORS.NO_VARIABLE);
+    if (request.get('Channel') !== '') return error(request, ERRORS.NO_SUCH_CHANNEL);
     try {
       const result = await this.services.commands.change(parsePresenceWrite(variable), request.get('Value'));
       this.services.log.info(`ami: CustomPresence:${stripControlCharacters(result.name)} set to ${stripControlCharacters(request.get('Value'))}`);
     } catch (failure) {
       if (!(failure instanceof PresenceError)) throw failure;
-      return error(request, `Variable not set: ${failure.message}`);
+      return error(request, ERRORS.VARIABLE_NOT_SET, failure.message);
     }
     return success(request, 'Variable Set');
   }
 
   private extensionState(request: AmiMessage): string {
     const exten = request.get('Exten');
-    if (exten === '') return error(request, 'Extension not specified');
+    if (exten === '') return error(request, ERRORS.NO_EXTENSION);
     const context = request.get('Context') || this.services.defaultContext;
     const hint = this.services.commands.hint(exten, context);
     // Asterisk answers -1 / Unknown (and an empty Hint) for an extension without a hint.
@@ -234,7 +235,7 @@ export class AmiActions {
   /** Every concrete hint, as ExtensionStatus events; pattern hints are skipped as Asterisk does. */
   private extensionStateList(request: AmiMessage): string {
     const hints = this.services.commands.hints().filter((row) => !isPattern(row));
-    if (hints.length === 0) return error(request, 'No dialplan hints are available');
+    if (hints.length === 0) return error(request, ERRORS.NO_HINTS);
     const items = hints.map((row) => formatListEvent('ExtensionStatus', request, [
       ['Exten', row.exten],
       ['Context', row.context],
@@ -247,21 +248,17 @@ export class AmiActions {
   }
 }
 
-/** Asterisk's answer for a provider it has no state for. */
-function invalidProvider(provider: string): string {
-  return `Invalid provider ${provider} or provider in invalid state`;
-}
-
 function success(request: AmiMessage, text: string): string {
   return formatResponse('Success', request, { text });
 }
 
-function error(request: AmiMessage, text: string): string {
-  return formatResponse('Error', request, { text });
+/** An AMI error response with the registry's message (Asterisk's wording). */
+function error(request: AmiMessage, failure: ErrorDefinition, detail?: string): string {
+  return formatResponse('Error', request, { text: errorMessage(failure, detail) });
 }
 
 function challenge(request: AmiMessage, session: SessionState): string {
-  if (request.get('AuthType').toLowerCase() !== 'md5') return error(request, 'Must specify AuthType');
+  if (request.get('AuthType').toLowerCase() !== 'md5') return error(request, ERRORS.MISSING_AUTH_TYPE);
   // Asterisk hands out a random decimal number and keeps it for the session.
   session.challenge ??= String(randomInt(100_000_000, 2 ** 47));
   return formatResponse('Success', request, { fields: [['Challenge', session.challenge]] });
@@ -278,7 +275,7 @@ function ping(request: AmiMessage): string {
 /** Events: EventMask on/off, a class list or a number (manager.c action_events). */
 function events(request: AmiMessage, session: SessionState): string {
   const mask = parseEventMask(request.get('EventMask'));
-  if (mask === undefined) return error(request, 'Invalid event mask');
+  if (mask === undefined) return error(request, ERRORS.INVALID_EVENT_MASK);
   session.eventMask = mask;
   return formatResponse('Success', request, { fields: [['Events', mask === 0 ? 'Off' : 'On']] });
 }
