@@ -63,6 +63,15 @@ export const ERRORS = {
   BAD_BODY: define('BAD_BODY', 400, 'Bad Request (%s)', 400),
   NO_STATE_IN_BODY: define('NO_STATE_IN_BODY', 400, 'Bad Request (the PIDF document has no digium_presence, RPID activity or basic status)', 400),
   TOO_MANY_PUBLICATIONS: define('TOO_MANY_PUBLICATIONS', 403, 'Forbidden (too many publications for this presentity)', 429),
+  // Limits on what a request may make us keep (lib/limits, docs/RELIABILITY.md).
+  REQUEST_TOO_LARGE: define('REQUEST_TOO_LARGE', 513, 'Message Too Large (over %s bytes)', 413),
+  HEADER_TOO_LONG: define('HEADER_TOO_LONG', 400, 'Bad Request (%s)', 431),
+  DIALOG_TOO_LARGE: define('DIALOG_TOO_LARGE', 513, 'Message Too Large (subscription state over %s bytes)', 413),
+  SUBSCRIPTIONS_FULL: define('SUBSCRIPTIONS_FULL', 503, 'Service Unavailable (subscription limit reached)', 503),
+  SUBSCRIPTIONS_PER_SOURCE: define('SUBSCRIPTIONS_PER_SOURCE', 403, 'Forbidden (too many subscriptions from this address)', 429),
+  SUBSCRIPTIONS_PER_PRESENTITY: define('SUBSCRIPTIONS_PER_PRESENTITY', 403, 'Forbidden (too many subscriptions to this resource)', 429),
+  PUBLICATIONS_FULL: define('PUBLICATIONS_FULL', 503, 'Service Unavailable (publication limit reached)', 503),
+  PUBLICATIONS_PER_SOURCE: define('PUBLICATIONS_PER_SOURCE', 403, 'Forbidden (too many publications from this address for this presentity)', 429),
   // Front ends (AMI wording is Asterisk's).
   INVALID_VALUE: define('INVALID_VALUE', 400, '%s', 400),
   INTERNAL: define('INTERNAL', 500, 'Server Internal Error', 500),

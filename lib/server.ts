@@ -44,27 +44,27 @@ export class PresenceServer {
     const amiConfig = config.ami && this.loadAmiConfig(config.ami.configFile);
     fs.mkdirSync(config.dataDir, { recursive: true });
     this.store = await openStore(config.store, config.dataDir);
-    const presence = new PresenceService(this.store, log);
+    const presence = new PresenceService(this.store, log, config.limits);
     this.presence = presence;
     await presence.load();
 
     const journal = new SubscriptionJournal(this.store, log);
-    const manager = new SubscriptionManager(journal, log);
+    const manager = new SubscriptionManager(journal, log, config.limits);
     this.manager = manager;
     const transports: Transport[] = config.listeners.map(({ transport, host, port }) => {
       if (transport === 'UDP') return new UdpTransport(host, port);
-      const limits = { ...DEFAULT_STREAM_LIMITS, idleTimeoutMs: config.tcpIdleTimeoutMs };
+      const limits = { ...DEFAULT_STREAM_LIMITS, idleTimeoutMs: config.tcpIdleTimeoutMs, maxMessageBytes: config.limits.maxRequestBytes };
       return new StreamTransport(TCP_STREAMS, host, port, log, limits);
     });
     const reclaimer = new MemoryReclaimer(log);
-    const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left));
+    const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left), config.limits);
     this.stack = stack;
     const notifier = new Notifier({ stack, presence, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
     manager.attach(notifier, presence);
     const flows = new FlowPool();
     const { hints } = this;
     const { context, expiry } = config;
-    const subscribeHandler = new SubscribeHandler({ manager, flows, hints, context, expiry, digiumMode: config.digiumTuple, log });
+    const subscribeHandler = new SubscribeHandler({ manager, flows, hints, context, expiry, digiumMode: config.digiumTuple, log, maxDialogBytes: config.limits.maxDialogBytes });
     const publishHandler = new PublishHandler({ publications: presence.publications, hints, context, expiry, log });
     hints.on('reload', (dialplan) => manager.reresolve(dialplan));
 

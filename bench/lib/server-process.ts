@@ -50,6 +50,9 @@ export async function startServer(launch: ServerLaunch): Promise<ServerProcess> 
     '--tcp', 'off',
     '--data', launch.dataDir,
     '--log-level', launch.logLevel ?? 'warn',
+    // Every watcher of the bench comes from 127.0.0.1, most of them to one extension.
+    '--max-subscriptions-per-source', '1000000',
+    '--max-subscriptions-per-presentity', '1000000',
   ];
   const spawnedAt = monotonicMs();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

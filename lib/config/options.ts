@@ -6,9 +6,10 @@
 import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
 import { parseListenAddress } from '../sip/transport.js';
 import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
+import { defaultLimits } from '../limits/limits.js';
 
 /** The sections of presenced.conf, in the order docs and the sample list them. */
-export const SECTIONS = ['general', 'sip', 'ami', 'store'] as const;
+export const SECTIONS = ['general', 'sip', 'ami', 'store', 'limits'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface OptionSpec<T> {
@@ -67,6 +68,9 @@ function text(value: string): string {
 export const LOG_LEVEL_CHOICES = ['error', 'warn', 'info', 'debug'] as const;
 export const DIGIUM_TUPLE_CHOICES = ['auto', 'always', 'never'] as const;
 export const STORE_CHOICES = ['sqlite', 'memory'] as const;
+
+/** Defaults of the limits, derived from this process's heap limit (see lib/limits/limits.ts). */
+const LIMITS = defaultLimits();
 
 export const OPTIONS = {
   dialplan: option({
@@ -141,6 +145,42 @@ export const OPTIONS = {
   store: option({
     flag: 'store', arg: 'kind', section: 'store', key: 'kind', default: 'sqlite', parse: oneOf(STORE_CHOICES),
     help: 'sqlite (a file in the data directory) or memory (nothing kept across restarts)',
+  }),
+  maxHeaderBytes: option({
+    flag: 'max-header-bytes', arg: 'n', section: 'limits', default: LIMITS.maxHeaderBytes, parse: positiveInteger,
+    help: 'longest header value or Request-URI (longer: 400 naming the header)',
+  }),
+  maxRequestBytes: option({
+    flag: 'max-request-bytes', arg: 'n', section: 'limits', default: LIMITS.maxRequestBytes, parse: positiveInteger,
+    help: 'largest request (larger: 513 over UDP; a stream connection is closed)',
+  }),
+  maxDialogBytes: option({
+    flag: 'max-dialog-bytes', arg: 'n', section: 'limits', default: LIMITS.maxDialogBytes, parse: positiveInteger,
+    help: 'largest dialog state one subscription keeps: Call-ID, From, To, Contact, Record-Route (larger: 513)',
+  }),
+  maxSubscriptions: option({
+    flag: 'max-subscriptions', arg: 'n', section: 'limits', default: LIMITS.maxSubscriptions, parse: positiveInteger,
+    help: 'live subscriptions in total (more: 503 with Retry-After)', defaultText: 'half the heap ÷ 5 KiB',
+  }),
+  maxSubscriptionsPerSource: option({
+    flag: 'max-subscriptions-per-source', arg: 'n', section: 'limits', default: LIMITS.maxSubscriptionsPerSource, parse: positiveInteger,
+    help: 'live subscriptions from one address (more: 403); raise it behind an SBC', defaultText: 'a tenth of --max-subscriptions',
+  }),
+  maxSubscriptionsPerPresentity: option({
+    flag: 'max-subscriptions-per-presentity', arg: 'n', section: 'limits', default: LIMITS.maxSubscriptionsPerPresentity, parse: positiveInteger,
+    help: 'live subscriptions to one extension (more: 403)', defaultText: 'a tenth of --max-subscriptions',
+  }),
+  maxPublications: option({
+    flag: 'max-publications', arg: 'n', section: 'limits', default: LIMITS.maxPublications, parse: positiveInteger,
+    help: 'live publications in total (more: 503 with Retry-After)', defaultText: 'an eighth of the heap ÷ 4 KiB',
+  }),
+  maxPublicationsPerPresentity: option({
+    flag: 'max-publications-per-presentity', arg: 'n', section: 'limits', default: LIMITS.maxPublicationsPerPresentity, parse: positiveInteger,
+    help: 'live publications for one extension (more: 403)',
+  }),
+  maxPublicationsPerSource: option({
+    flag: 'max-publications-per-source', arg: 'n', section: 'limits', default: LIMITS.maxPublicationsPerSource, parse: positiveInteger,
+    help: 'live publications from one address for one extension (more: 403)',
   }),
 };
 

@@ -10,6 +10,7 @@ import type { ExpiryPolicy } from '../sip/expires.js';
 import type { ViaTransport } from '../sip/transport.js';
 import { DEFAULT_DELIVERY, type DeliveryPolicy } from '../subscriptions/delivery-policy.js';
 import type { OptionValues } from './options.js';
+import type { Limits } from '../limits/limits.js';
 
 /** The sample dialplan shipped with the package (dist/lib/config → the package root's fixtures/). */
 export const BUNDLED_DIALPLAN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/extensions.conf');
@@ -38,6 +39,8 @@ export interface ServerConfig {
   store: OptionValues['store'];
   /** The AMI listener and its manager.conf-style users file; no AMI when absent. */
   ami?: { host: string; port: number; configFile: string };
+  /** What a request may make us keep (docs/RELIABILITY.md, "Limits"). */
+  limits: Limits;
 }
 
 /** A configuration that cannot run; the message names the options involved. */
@@ -67,6 +70,17 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     delivery: { ...DEFAULT_DELIVERY, maxFailures: values.notifyFailures, maxRate: values.notifyRate },
     digiumTuple: values.digiumTuple,
     store: values.store,
+    limits: {
+      maxHeaderBytes: values.maxHeaderBytes,
+      maxRequestBytes: values.maxRequestBytes,
+      maxDialogBytes: values.maxDialogBytes,
+      maxSubscriptions: values.maxSubscriptions,
+      maxSubscriptionsPerSource: values.maxSubscriptionsPerSource,
+      maxSubscriptionsPerPresentity: values.maxSubscriptionsPerPresentity,
+      maxPublications: values.maxPublications,
+      maxPublicationsPerPresentity: values.maxPublicationsPerPresentity,
+      maxPublicationsPerSource: values.maxPublicationsPerSource,
+    },
     ...(values.ami && values.amiConfig !== undefined ? { ami: { ...values.ami, configFile: values.amiConfig } } : {}),
   };
 }

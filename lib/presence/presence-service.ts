@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { NOT_SET, sameState, type PresenceState, type PresenceValue } from './state.js';
-import { Publications, type Publication } from './publications.js';
+import { Publications, type Publication, type PublicationCaps } from './publications.js';
 import type { PresenceRecord, Store } from '../store/store.js';
 import type { Logger } from '../util/log.js';
 
@@ -33,9 +33,9 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
   readonly publications: Publications;
   private lastStamp = 0;
 
-  constructor(private readonly store: Store, log: Logger) {
+  constructor(private readonly store: Store, log: Logger, caps?: PublicationCaps) {
     super();
-    this.publications = new Publications(store, (name) => this.update(name, false), () => this.stamp(), log);
+    this.publications = new Publications(store, (name) => this.update(name, false), () => this.stamp(), log, caps);
   }
 
   async load(): Promise<void> {

@@ -6,7 +6,10 @@ import type { PublicationRecord, Store } from '../store/store.js';
 import type { Logger } from '../util/log.js';
 import { randomHex } from '../util/random.js';
 import { TimerQueue, type Scheduled } from '../util/timer-queue.js';
-import { sameState, type PresenceState } from './state.js';
+import { PRESENCE_STATES, sameState, type PresenceState } from './state.js';
+import type { Limits } from '../limits/limits.js';
+import { REFUSALS, type Refusal } from '../limits/refusals.js';
+import { LogSummary } from '../util/log-summary.js';
 
 export interface Publication {
   /** The entity-tag (SIP-ETag) that identifies it now; a refresh or modification replaces it. */
@@ -22,8 +25,10 @@ export interface Publication {
   readonly expiresAt: number;
 }
 
-/** One name takes at most this many live publications (a desk phone, softphones, a few stale ones). */
-export const MAX_PUBLICATIONS_PER_NAME = 32;
+export type PublicationCaps = Pick<Limits, 'maxPublications' | 'maxPublicationsPerPresentity' | 'maxPublicationsPerSource'>;
+
+/** One name takes at most 32 live publications (a desk phone, softphones, a few stale ones), 4 from one address. */
+export const DEFAULT_PUBLICATION_CAPS: PublicationCaps = { maxPublications: Infinity, maxPublicationsPerPresentity: 32, maxPublicationsPerSource: 4 };
 
 /** A publication's next version: a new state (modification) or only a new expiry (refresh). */
 export interface PublicationUpdate {
@@ -32,7 +37,10 @@ export interface PublicationUpdate {
   expiresAt: number;
 }
 
-interface Entry extends Publication, Scheduled {}
+interface Entry extends Publication, Scheduled {
+  /** The source address of the initial PUBLISH ('' when restored: it is not stored), for the per-source cap. */
+  readonly address: string;
+}
 
 /** RFC 3903 §6 step 7: entity-tags are unique and unguessable (64 random bits; the grammar is a SIP token). */
 function newEntityTag(): string {
@@ -51,7 +59,19 @@ function toRecord(entry: Entry): PublicationRecord {
 
 function fromRecord(record: PublicationRecord): Entry {
   const { etag, name, state, subtype, message, source, changedAt, expiresAt } = record;
-  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, dueAt: 0, heapIndex: -1 };
+  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, address: '', dueAt: 0, heapIndex: -1 };
+}
+
+const STATE_NAMES: ReadonlySet<string> = new Set(PRESENCE_STATES);
+
+/** What is wrong with a stored publication, if anything (a broken file must not stop the start). */
+function recordProblem(record: PublicationRecord): string | undefined {
+  for (const field of ['etag', 'name', 'subtype', 'message', 'source'] as const) {
+    if (typeof record[field] !== 'string') return `${field} is not text`;
+  }
+  if (!STATE_NAMES.has(record.state)) return 'unknown state';
+  if (!Number.isSafeInteger(record.changedAt) || !Number.isSafeInteger(record.expiresAt)) return 'times are not whole numbers';
+  return undefined;
 }
 
 /**
@@ -66,6 +86,7 @@ export class Publications {
       this.log.error(`publish: expiring ${entry.etag} for ${entry.name} failed: ${(error as Error).stack ?? String(error)}`));
   });
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly summary: LogSummary;
 
   /**
    * @param changed called after any change to a name's publications (added, updated, removed, expired)
@@ -76,12 +97,26 @@ export class Publications {
     private readonly changed: (name: string) => void,
     private readonly clock: () => number,
     private readonly log: Logger,
-  ) {}
+    private readonly caps: PublicationCaps = DEFAULT_PUBLICATION_CAPS,
+  ) {
+    this.summary = new LogSummary(log);
+  }
 
-  /** Reads the stored publications, dropping the expired ones. Call once, before anything else. */
+  /**
+   * Reads the stored publications, dropping the expired ones. Call once, before anything else. Records that are not
+   * publications, or over the caps, are left out with one WARN each kind.
+   */
   async load(now = Date.now()): Promise<void> {
     await this.store.purgeExpiredPublications(now);
-    for (const record of await this.store.loadPublications()) this.insert(fromRecord(record));
+    let unreadable = 0;
+    let overCaps = 0;
+    for (const record of await this.store.loadPublications()) {
+      if (recordProblem(record) !== undefined) unreadable++;
+      else if (this.capReached(record.name, '') !== undefined) overCaps++;
+      else this.insert(fromRecord(record));
+    }
+    if (unreadable > 0) this.log.warn(`store: skipped ${unreadable} unreadable publication record(s)`);
+    if (overCaps > 0) this.log.warn(`store: left out ${overCaps} stored publication(s) over the limits`);
   }
 
   /** Names with live publications. */
@@ -94,11 +129,16 @@ export class Publications {
     return this.byName.get(name) ?? [];
   }
 
-  /** An initial PUBLISH. Undefined when the name already has MAX_PUBLICATIONS_PER_NAME publications. */
-  add(name: string, state: PresenceState, source: string, expiresAt: number): Promise<Publication | undefined> {
+  /** An initial PUBLISH from `address`; refused when it would exceed a cap (logged once per episode). */
+  add(name: string, state: PresenceState, source: string, expiresAt: number, address = ''): Promise<Publication | Refusal> {
     return this.serially(async () => {
-      if (this.live(name).length >= MAX_PUBLICATIONS_PER_NAME) return undefined;
-      const entry: Entry = { etag: newEntityTag(), name, state: frozen(state), source, changedAt: this.clock(), expiresAt, dueAt: 0, heapIndex: -1 };
+      const refusal = this.capReached(name, address);
+      if (refusal) {
+        this.summary.note('warn', `PUBLISHes refused: ${refusal.reason}`, () =>
+          `publish: refusing new publications (${refusal.reason}; latest from ${address} for ${name})`);
+        return refusal;
+      }
+      const entry: Entry = { etag: newEntityTag(), name, state: frozen(state), source, changedAt: this.clock(), expiresAt, address, dueAt: 0, heapIndex: -1 };
       await this.store.savePublication(toRecord(entry));
       this.insert(entry);
       this.changed(name);
@@ -120,6 +160,7 @@ export class Publications {
         source: update.source,
         changedAt: newState ? this.clock() : current.changedAt,
         expiresAt: update.expiresAt,
+        address: current.address,
         dueAt: 0,
         heapIndex: -1,
       };
@@ -145,6 +186,18 @@ export class Publications {
 
   stop(): void {
     this.expiry.stop();
+    this.summary.stop();
+  }
+
+  private capReached(name: string, address: string): Refusal | undefined {
+    if (this.byEtag.size >= this.caps.maxPublications) return REFUSALS.publicationsFull;
+    const live = this.live(name) as Entry[];
+    if (live.length >= this.caps.maxPublicationsPerPresentity) return REFUSALS.publicationsPerPresentity;
+    // Restored publications have no address: they count only against the presentity.
+    if (address !== '' && live.filter((entry) => entry.address === address).length >= this.caps.maxPublicationsPerSource) {
+      return REFUSALS.publicationsPerSource;
+    }
+    return undefined;
   }
 
   private find(name: string, etag: string): Entry | undefined {

@@ -74,7 +74,7 @@ export class PublishHandler {
     if (!acceptEvent(request, respond)) return;
     const operation = this.operation(request, name, respond);
     if (operation === undefined) return;
-    this.apply(name, operation, source(request)).then(
+    this.apply(name, operation, source(request), incoming.flow.remoteHost).then(
       (answer) => respond(answer, { headers: answer.headers }),
       (error: unknown) => {
         this.log.error(`publish: ${operation.kind} for ${name} failed: ${(error as Error).stack ?? String(error)}`);
@@ -148,14 +148,16 @@ export class PublishHandler {
     return state;
   }
 
-  private async apply(name: string, operation: Operation, from: string): Promise<SipAnswer & { headers: Array<[string, string]> }> {
+  private async apply(name: string, operation: Operation, from: string, address: string): Promise<SipAnswer & { headers: Array<[string, string]> }> {
     const expiresAt = (seconds: number): number => Date.now() + seconds * 1000;
     let publication: Publication | undefined;
     switch (operation.kind) {
-      case 'initial':
-        publication = await this.publications.add(name, operation.state, from, expiresAt(operation.expires));
-        if (!publication) return { ...sipAnswer(ERRORS.TOO_MANY_PUBLICATIONS), headers: [] };
+      case 'initial': {
+        const added = await this.publications.add(name, operation.state, from, expiresAt(operation.expires), address);
+        if ('status' in added) return added;
+        publication = added;
         break;
+      }
       case 'refresh':
         publication = await this.publications.update(name, operation.etag, { source: from, expiresAt: expiresAt(operation.expires) });
         break;

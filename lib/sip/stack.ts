@@ -12,6 +12,8 @@ import type { Logger } from '../util/log.js';
 import type { Principal } from './pipeline.js';
 import { newTag } from '../util/random.js';
 import { TimerQueue } from '../util/timer-queue.js';
+import { LogSummary } from '../util/log-summary.js';
+import { checkRequestSize, type SizeLimits } from '../limits/request-size.js';
 
 export const PRODUCT = 'presenced/0.1.0';
 
@@ -35,6 +37,8 @@ export class SipStack {
   private readonly serverTransactions: ServerTransactions;
   private readonly clientTransactions = new Map<string, NonInviteClientTransaction>();
   private handler: RequestHandler = () => undefined;
+  /** Junk arrives in floods: each kind is logged once per interval with a count. */
+  private readonly summary: LogSummary;
 
   /** `transactionsEnded` hears how many server transactions ended after Timer J, and how many are left. */
   constructor(
@@ -42,8 +46,10 @@ export class SipStack {
     private readonly log: Logger,
     private readonly timers: TimerSettings,
     transactionsEnded?: (ended: number, left: number) => void,
+    private readonly sizes: SizeLimits = { maxHeaderBytes: Infinity, maxRequestBytes: Infinity },
   ) {
     for (const transport of transports) this.transports.set(transport.kind.via, transport);
+    this.summary = new LogSummary(log);
     // Timer J = 64·T1 (§17.2.2).
     this.serverTransactions = new ServerTransactions(64 * timers.t1, transactionsEnded);
   }
@@ -57,6 +63,7 @@ export class SipStack {
 
   async stop(): Promise<void> {
     this.serverTransactions.stop();
+    this.summary.stop();
     for (const transaction of this.clientTransactions.values()) transaction.cancel();
     this.clientTransactions.clear();
     this.transactionOwner.timers.stop();
@@ -93,11 +100,11 @@ export class SipStack {
       message = parseMessage(raw);
     } catch (error) {
       const reason = error instanceof SipParseError ? error.message : String(error);
-      this.log.warn(`sip: dropped unparseable message (${raw.length} bytes) from ${describeFlow(flow)}: ${reason}`);
+      this.summary.note('warn', 'unparseable messages', () => `sip: dropped unparseable message (${raw.length} bytes) from ${describeFlow(flow)}: ${reason}`);
       return;
     }
     if (message instanceof SipResponse) this.receiveResponse(message, flow);
-    else this.receiveRequest(message, flow);
+    else this.receiveRequest(message, flow, raw.length);
   }
 
   /** §17.1.3: a response matches the client transaction whose branch is in its top Via and whose method is in CSeq. */
@@ -111,7 +118,7 @@ export class SipStack {
     transaction.receive(response);
   }
 
-  private receiveRequest(request: SipRequest, flow: Flow): void {
+  private receiveRequest(request: SipRequest, flow: Flow, requestBytes: number): void {
     // §18.2.1 / RFC 3581 §4: record where the request really came from before anything answers it.
     stampReceived(request, flow.remoteHost, flow.remotePort);
     const retransmitted = this.serverTransactions.match(request, flow);
@@ -123,7 +130,7 @@ export class SipStack {
     // §17: ACK has no response; there is no INVITE here for it to acknowledge.
     if (request.method === 'ACK') return;
     if (!responseDestination(request)) {
-      this.log.warn(`sip: dropped ${request.method} from ${describeFlow(flow)}: no usable Via to answer to`);
+      this.summary.note('warn', 'requests without a usable Via', () => `sip: dropped ${request.method} from ${describeFlow(flow)}: no usable Via to answer to`);
       return;
     }
     const transaction = this.serverTransactions.begin(request, flow);
@@ -140,9 +147,9 @@ export class SipStack {
       transaction.response = text;
       this.sendResponse(request, flow, text);
     };
-    const problem = checkRequest(request);
+    const problem = checkRequestSize(request, requestBytes, this.sizes) ?? checkRequest(request);
     if (problem) {
-      this.log.warn(`sip: ${problem.status} ${problem.reason} for ${request.method} from ${describeFlow(flow)}`);
+      this.summary.note('warn', 'rejected requests', () => `sip: ${problem.status} ${problem.reason} for ${request.method} from ${describeFlow(flow)}`);
       respond(problem);
       return;
     }

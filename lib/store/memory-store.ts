@@ -1,4 +1,4 @@
-import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 /**
  * Orders strings by Unicode code point, matching SQLite's BINARY collation on UTF-8 text.
@@ -65,9 +65,12 @@ class MemoryStore implements Store {
     for (const id of deletes) this.subscriptions.delete(id);
   }
 
-  async loadSubscriptions(): Promise<SubscriptionRecord[]> {
+  async loadSubscriptions(page: SubscriptionPage = {}): Promise<SubscriptionRecord[]> {
     this.assertOpen();
-    return [...this.subscriptions.values()].map((record) => ({ ...record }));
+    const order = (a: SubscriptionRecord, b: SubscriptionRecord): number => b.expiresAt - a.expiresAt || compareCodePoints(b.id, a.id);
+    const { after, limit = Infinity } = page;
+    const records = [...this.subscriptions.values()].filter((record) => after === undefined || order(after as SubscriptionRecord, record) < 0);
+    return records.sort(order).slice(0, limit).map((record) => ({ ...record }));
   }
 
   async purgeExpiredSubscriptions(now: number): Promise<number> {

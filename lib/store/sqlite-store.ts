@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PresenceStateName } from '../presence/state.js';
-import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 export const SQLITE_FILE_NAME = 'presenced.sqlite';
 
@@ -86,7 +86,8 @@ class SqliteStore implements Store {
   private readonly selectPresence: Database.Statement<[string], PresenceRow>;
   private readonly upsertSubscription: Database.Statement<[string, number, string]>;
   private readonly removeSubscription: Database.Statement<[string]>;
-  private readonly selectSubscriptions: Database.Statement<[], SubscriptionRecord>;
+  private readonly selectSubscriptions: Database.Statement<[number], SubscriptionRecord>;
+  private readonly selectSubscriptionsAfter: Database.Statement<[number, number, string, number], SubscriptionRecord>;
   private readonly removeExpiredSubscriptions: Database.Statement<[number]>;
   private readonly writeSubscriptionBatch: (upserts: SubscriptionRecord[], deletes: string[]) => void;
   private readonly upsertPublication: Database.Statement<[string, string, string, string, string, string, number, number]>;
@@ -104,7 +105,12 @@ class SqliteStore implements Store {
     this.selectPresence = db.prepare(`SELECT ${PRESENCE_COLUMNS} FROM presence WHERE name = ?`);
     this.upsertSubscription = db.prepare('INSERT OR REPLACE INTO subscriptions (id, expires_at, data) VALUES (?, ?, ?)');
     this.removeSubscription = db.prepare('DELETE FROM subscriptions WHERE id = ?');
-    this.selectSubscriptions = db.prepare('SELECT id, expires_at AS expiresAt, data FROM subscriptions');
+    // Latest expiry first, as the expiry index (which holds the id too) reads backwards.
+    const latestFirst = 'ORDER BY expires_at DESC, id DESC LIMIT ?';
+    this.selectSubscriptions = db.prepare(`SELECT id, expires_at AS expiresAt, data FROM subscriptions ${latestFirst}`);
+    this.selectSubscriptionsAfter = db.prepare(
+      `SELECT id, expires_at AS expiresAt, data FROM subscriptions WHERE expires_at < ? OR (expires_at = ? AND id < ?) ${latestFirst}`,
+    );
     this.removeExpiredSubscriptions = db.prepare('DELETE FROM subscriptions WHERE expires_at <= ?');
     this.writeSubscriptionBatch = db.transaction((upserts: SubscriptionRecord[], deletes: string[]) => {
       for (const record of upserts) this.upsertSubscription.run(record.id, record.expiresAt, record.data);
@@ -158,9 +164,11 @@ class SqliteStore implements Store {
     }
   }
 
-  async loadSubscriptions(): Promise<SubscriptionRecord[]> {
+  async loadSubscriptions(page: SubscriptionPage = {}): Promise<SubscriptionRecord[]> {
     this.assertOpen();
-    return this.selectSubscriptions.all();
+    const { after, limit = -1 } = page;
+    if (after === undefined) return this.selectSubscriptions.all(limit);
+    return this.selectSubscriptionsAfter.all(after.expiresAt, after.expiresAt, after.id, limit);
   }
 
   async purgeExpiredSubscriptions(now: number): Promise<number> {

@@ -42,6 +42,12 @@ export interface PublicationRecord {
   expiresAt: number;
 }
 
+/** A page of loadSubscriptions: the records after `after` (the last one of the previous page), at most `limit`. */
+export interface SubscriptionPage {
+  after?: Pick<SubscriptionRecord, 'id' | 'expiresAt'>;
+  limit?: number;
+}
+
 export interface Store {
   /** 'memory' | 'sqlite' */
   readonly kind: string;
@@ -56,8 +62,11 @@ export interface Store {
    * Deletes are applied after upserts, so an id present in both lists ends up deleted.
    */
   writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void>;
-  /** All records, any order. */
-  loadSubscriptions(): Promise<SubscriptionRecord[]>;
+  /**
+   * Records latest expiry first (equal expiries: id descending, in code point order), at most `page.limit` of them, and with
+   * `page.after` only those that come after that record in this order: a large store is read a page at a time.
+   */
+  loadSubscriptions(page?: SubscriptionPage): Promise<SubscriptionRecord[]>;
   /** Deletes subscriptions with expiresAt <= now; returns how many. */
   purgeExpiredSubscriptions(now: number): Promise<number>;
   /**

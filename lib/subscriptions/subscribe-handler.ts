@@ -13,7 +13,8 @@ import type { Logger } from '../util/log.js';
 import { expiryIn } from '../util/clock.js';
 import { detach, InternPool } from '../util/strings.js';
 import type { FlowPool } from './flow-pool.js';
-import { createSubscription, type Subscription } from './subscription.js';
+import { createSubscription, dialogBytes, resourceKey, type Subscription } from './subscription.js';
+import { REFUSALS } from '../limits/refusals.js';
 import { CSEQ_BLOCK } from './subscription-journal.js';
 import type { SubscriptionManager } from './subscription-manager.js';
 
@@ -30,6 +31,8 @@ export interface SubscribeHandlerOptions {
   expiry: ExpiryPolicy;
   digiumMode: DigiumMode;
   log: Logger;
+  /** Largest dialog state one subscription may keep; unbounded when absent. */
+  maxDialogBytes?: number;
 }
 
 /**
@@ -47,10 +50,12 @@ export class SubscribeHandler {
   private readonly expiry: ExpiryPolicy;
   private readonly digiumMode: DigiumMode;
   private readonly log: Logger;
+  /** Largest dialog state one subscription may keep (see dialogBytes). */
+  private readonly maxDialogBytes: number;
 
   constructor(options: SubscribeHandlerOptions) {
     ({ manager: this.manager, flows: this.flows, hints: this.hints, context: this.context, expiry: this.expiry,
-      digiumMode: this.digiumMode, log: this.log } = options);
+      digiumMode: this.digiumMode, log: this.log, maxDialogBytes: this.maxDialogBytes = Infinity } = options);
   }
 
   readonly handle = (incoming: IncomingRequest): void => {
@@ -121,6 +126,13 @@ export class SubscribeHandler {
       hint,
       expiresAt: expiryIn(granted),
     });
+    const overLimit = dialogBytes(subscription) > this.maxDialogBytes
+      ? REFUSALS.dialogTooLarge(this.maxDialogBytes)
+      : granted === 0 ? undefined : this.manager.refusal(flow.remoteHost, resourceKey(exten, context));
+    if (overLimit) {
+      respond(overLimit, { headers: overLimit.headers });
+      return;
+    }
     respond(OK, { toTag: localTag, headers: this.okHeaders(subscription, granted) });
     if (granted === 0) {
       // RFC 6665 §4.4.3: Expires 0 on a new SUBSCRIBE is a fetch: one NOTIFY with the state, and no subscription.

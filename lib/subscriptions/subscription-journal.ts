@@ -14,6 +14,9 @@ import { createSubscription, expiresAt, type Subscription } from './subscription
  */
 export const CSEQ_BLOCK = 100;
 
+/** Subscription records read from the store at a time on restore. */
+const LOAD_PAGE = 1000;
+
 /** Subscription changes written per store transaction. */
 const FLUSH_CHUNK = 2000;
 
@@ -122,24 +125,64 @@ export class SubscriptionJournal {
     await this.writing;
   }
 
-  async load(now: number): Promise<Array<{ id: string; persisted: PersistedSubscription }>> {
+  /**
+   * Every stored subscription that is still valid, latest expiry first, read a page at a time so that a store of any
+   * size can be restored. A record whose data is not a subscription (unreadable, wrong shape, larger than
+   * `maxRecordBytes`) is skipped: one WARN says how many and why.
+   */
+  async *load(now: number, maxRecordBytes = Infinity): AsyncGenerator<{ id: string; persisted: PersistedSubscription }> {
     const purged = await this.store.purgeExpiredSubscriptions(now);
     if (purged > 0) this.log.info(`store: dropped ${purged} subscription(s) that expired while stopped`);
-    const restored: Array<{ id: string; persisted: PersistedSubscription }> = [];
-    for (const record of await this.store.loadSubscriptions()) {
-      try {
-        restored.push({ id: record.id, persisted: JSON.parse(record.data) as PersistedSubscription });
-      } catch {
-        this.log.warn(`store: ignoring unreadable subscription record ${JSON.stringify(record.id)}`);
+    let skipped = 0;
+    let firstProblem = '';
+    let page = await this.store.loadSubscriptions({ limit: LOAD_PAGE });
+    while (page.length > 0) {
+      for (const record of page) {
+        const problem = record.data.length > maxRecordBytes ? `larger than ${maxRecordBytes} bytes` : undefined;
+        const persisted = problem === undefined ? readPersisted(record.data) : problem;
+        if (typeof persisted !== 'string') {
+          yield { id: record.id, persisted };
+          continue;
+        }
+        if (skipped++ === 0) firstProblem = `${JSON.stringify(record.id.slice(0, 64))}: ${persisted}`;
       }
+      page = await this.store.loadSubscriptions({ after: page[page.length - 1], limit: LOAD_PAGE });
     }
-    return restored;
+    if (skipped > 0) this.log.warn(`store: skipped ${skipped} unreadable subscription record(s), the first ${firstProblem}`);
   }
 
   private schedule(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => void this.flush(), this.flushMs);
   }
+}
+
+const STRING_FIELDS = [
+  'callId', 'localTag', 'localIdentity', 'remoteIdentity', 'remoteTarget', 'remoteHost', 'localContact', 'sentBy', 'userAgent',
+  'presentity', 'format', 'exten', 'context',
+] as const;
+const COUNT_FIELDS = ['cseqCeiling', 'remoteCseq', 'remotePort', 'expiresAt'] as const;
+
+/** A stored record's data as a subscription, or what is wrong with it: valid JSON of another shape is not one. */
+export function readPersisted(data: string): PersistedSubscription | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
+  const record = value as Record<string, unknown>;
+  for (const field of STRING_FIELDS) if (typeof record[field] !== 'string') return `${field} is not a string`;
+  for (const field of COUNT_FIELDS) {
+    const count = record[field];
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return `${field} is not a whole number`;
+  }
+  if (!Array.isArray(record.routeSet) || !record.routeSet.every((route) => typeof route === 'string')) return 'routeSet is not a list of strings';
+  if (record.eventId !== undefined && typeof record.eventId !== 'string') return 'eventId is not a string';
+  if (record.protocol !== 'UDP' && record.protocol !== 'TCP') return 'protocol is neither UDP nor TCP';
+  if (typeof record.digium !== 'boolean') return 'digium is not true or false';
+  return record as unknown as PersistedSubscription;
 }
 
 function toRecord(subscription: Subscription): SubscriptionRecord {

@@ -7,7 +7,31 @@ import { EXPIRY_CLOCK } from '../util/clock.js';
 import { newTag } from '../util/random.js';
 import type { Notifier } from './notifier.js';
 import type { PersistedSubscription, SubscriptionJournal } from './subscription-journal.js';
-import { expiresAt, remoteTag, resourceKey, type Subscription } from './subscription.js';
+import { dialogBytes, expiresAt, remoteTag, resourceKey, type Subscription } from './subscription.js';
+import { KeyedCounter } from '../limits/counter.js';
+import type { Limits } from '../limits/limits.js';
+import { REFUSALS, type Refusal } from '../limits/refusals.js';
+import { LogSummary } from '../util/log-summary.js';
+
+export type SubscriptionCaps = Pick<Limits, 'maxSubscriptions' | 'maxSubscriptionsPerSource' | 'maxSubscriptionsPerPresentity' | 'maxDialogBytes'>;
+
+const NO_CAPS: SubscriptionCaps = {
+  maxSubscriptions: Infinity, maxSubscriptionsPerSource: Infinity, maxSubscriptionsPerPresentity: Infinity, maxDialogBytes: Infinity,
+};
+
+/** A stored record this much larger than its dialog state is not read at all (JSON escapes at most sextuple a character). */
+function maxRecordBytes(maxDialogBytes: number): number {
+  return 6 * maxDialogBytes + 8192;
+}
+
+/** The source address a subscription counts against: where its SUBSCRIBE came from. */
+function sourceOf(subscription: Subscription): string {
+  return subscription.flow.remoteHost;
+}
+
+function presentityOf(subscription: Subscription): string {
+  return resourceKey(subscription.exten, subscription.context);
+}
 
 /**
  * Fan-out pacing. Per event-loop turn at most FAN_OUT_CHUNK NOTIFYs leave — about as many answers as one poll reads
@@ -36,8 +60,13 @@ export class SubscriptionManager {
   private draining = false;
   /** The drain is waiting for open NOTIFY transactions to finish. */
   private awaitingWindow = false;
+  /** Live subscriptions per source address and per presentity, for the caps. */
+  private readonly perSource = new KeyedCounter();
+  private readonly perPresentity = new KeyedCounter();
+  private readonly summary: LogSummary;
 
-  constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger) {
+  constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger, private readonly caps: SubscriptionCaps = NO_CAPS) {
+    this.summary = new LogSummary(log);
     this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'), EXPIRY_CLOCK);
   }
 
@@ -74,13 +103,20 @@ export class SubscriptionManager {
     return tag;
   }
 
-  /** The watcher now reaches us another way (RFC 3261 §12.2.2 target refresh, NAT rebinding): its pin moves along. */
+  /** The watcher now reaches us another way (RFC 3261 §12.2.2 target refresh, NAT rebinding): its pin and source count move along. */
   moveFlow(subscription: Subscription, flow: Flow): void {
     if (flow === subscription.flow) return;
     const live = this.byDialog.get(subscription.localTag) === subscription;
-    if (live) unpinFlow(subscription.flow);
+    if (live) {
+      unpinFlow(subscription.flow);
+      this.perSource.remove(sourceOf(subscription));
+    }
     subscription.flow = flow;
-    if (live) pinFlow(flow);
+    if (live) {
+      pinFlow(flow);
+      // The subscription now counts against its new source address.
+      this.perSource.add(sourceOf(subscription));
+    }
   }
 
   /** Watchers per resource ('exten@context'), for listings. */
@@ -91,6 +127,26 @@ export class SubscriptionManager {
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     return counts;
+  }
+
+  /**
+   * Why a new subscription from `source` to `presentity` ('exten@context') may not be kept, or undefined; a refusal is
+   * logged once per episode.
+   */
+  refusal(source: string, presentity: string): Refusal | undefined {
+    const refusal = this.capReached(source, presentity);
+    if (refusal) {
+      this.summary.note('warn', `SUBSCRIBEs refused: ${refusal.reason}`, () =>
+        `subscriptions: refusing new ones (${refusal.reason}; ${this.byDialog.size} live, latest from ${source} to ${presentity})`);
+    }
+    return refusal;
+  }
+
+  private capReached(source: string, presentity: string): Refusal | undefined {
+    if (this.byDialog.size >= this.caps.maxSubscriptions) return REFUSALS.subscriptionsFull;
+    if (this.perSource.count(source) >= this.caps.maxSubscriptionsPerSource) return REFUSALS.subscriptionsPerSource;
+    if (this.perPresentity.count(presentity) >= this.caps.maxSubscriptionsPerPresentity) return REFUSALS.subscriptionsPerPresentity;
+    return undefined;
   }
 
   /** Adds a new subscription and sends its first NOTIFY (RFC 6665 §4.2.1.2: immediately after the 200). */
@@ -149,10 +205,21 @@ export class SubscriptionManager {
   async restore(dialplan: Dialplan, create: (persisted: PersistedSubscription, hint: Hint | undefined) => Subscription): Promise<number> {
     const now = Date.now();
     const restored: Subscription[] = [];
-    for (const { id, persisted } of await this.journal.load(now)) {
-      if (persisted.expiresAt <= now) continue;
+    const overCaps = new Map<string, number>();
+    // Latest expiry first: when the store holds more than the caps allow, the least recently refreshed are dropped.
+    for await (const { id, persisted } of this.journal.load(now, maxRecordBytes(this.caps.maxDialogBytes))) {
+      // A record rewritten under its new id during the restore (see below) may be read again.
+      if (persisted.expiresAt <= now || this.byDialog.has(persisted.localTag)) continue;
       const hint = dialplan.resolve(persisted.exten, persisted.context);
       const subscription = create(persisted, hint);
+      const refusal = dialogBytes(subscription) > this.caps.maxDialogBytes
+        ? REFUSALS.dialogTooLarge(this.caps.maxDialogBytes)
+        : this.capReached(sourceOf(subscription), presentityOf(subscription));
+      if (refusal) {
+        overCaps.set(refusal.reason, (overCaps.get(refusal.reason) ?? 0) + 1);
+        this.journal.discard(id);
+        continue;
+      }
       // Records written before dialogs were keyed by local tag have another id: rewritten under the new one below.
       if (id !== subscription.localTag) this.journal.discard(id);
       if (!hint) {
@@ -163,6 +230,9 @@ export class SubscriptionManager {
       this.insert(subscription);
       this.journal.saved(subscription);
       restored.push(subscription);
+    }
+    for (const [reason, count] of overCaps) {
+      this.log.warn(`store: dropped ${count} stored subscription(s) over the limits (${reason}); the least recently refreshed go first`);
     }
     // Serving starts now; each watcher's NOTIFY waits until its raised CSeq ceiling is on disk, then the NOTIFYs go
     // out through the paced fan-out queue.
@@ -176,6 +246,7 @@ export class SubscriptionManager {
   /** Graceful shutdown: stop timers and write what is pending; subscriptions are not terminated. */
   async stop(): Promise<void> {
     this.expiry.stop();
+    this.summary.stop();
     this.notifier?.stop();
     await this.journal.flushAll();
   }
@@ -223,6 +294,8 @@ export class SubscriptionManager {
     this.byDialog.set(subscription.localTag, subscription);
     // A live subscription keeps its connection open (no idle close) for its NOTIFYs.
     pinFlow(subscription.flow);
+    this.perSource.add(sourceOf(subscription));
+    this.perPresentity.add(presentityOf(subscription));
     this.index(subscription);
     this.expiry.schedule(subscription, expiresAt(subscription));
   }
@@ -231,6 +304,8 @@ export class SubscriptionManager {
     if (this.byDialog.get(subscription.localTag) !== subscription) return;
     this.byDialog.delete(subscription.localTag);
     unpinFlow(subscription.flow);
+    this.perSource.remove(sourceOf(subscription));
+    this.perPresentity.remove(presentityOf(subscription));
     this.journal.removed(subscription);
     this.unindex(subscription);
     this.expiry.cancel(subscription);

@@ -88,6 +88,17 @@ export function expiresAt(subscription: Subscription): number {
   return subscription.dueAt;
 }
 
+/**
+ * Characters of dialog state the watcher chose and we keep (and store): Call-ID, both identities, the remote target,
+ * the route set, the event id, the User-Agent and the extension. Bounded by --max-dialog-bytes.
+ */
+export function dialogBytes(subscription: Subscription): number {
+  let bytes = subscription.callId.length + subscription.localIdentity.length + subscription.remoteIdentity.length +
+    subscription.remoteTarget.length + (subscription.eventId?.length ?? 0) + subscription.userAgent.length + subscription.exten.length;
+  for (const route of subscription.routeSet) bytes += route.length;
+  return bytes;
+}
+
 export function resourceKey(exten: string, context: string): string {
   return `${exten}@${context}`;
 }

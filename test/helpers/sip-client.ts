@@ -351,9 +351,10 @@ export class UdpSipClient extends SipClient {
     socket.socket.on('message', (data, rinfo) => this.deliver(data.toString('utf8'), rinfo));
   }
 
-  static async open(serverPort: number): Promise<UdpSipClient> {
+  /** `localHost`: another loopback address (127.0.0.2 …) makes the client another source for the server. */
+  static async open(serverPort: number, localHost = HOST): Promise<UdpSipClient> {
     const socket = DgramAsPromised.createSocket('udp4');
-    const { port } = await socket.bind(0, HOST);
+    const { port } = await socket.bind(0, localHost);
     return new UdpSipClient(serverPort, socket, port);
   }
 
@@ -408,9 +409,9 @@ export class TcpSipClient extends SipClient {
     return new TcpSipClient(serverPort, socket);
   }
 
-  static connect(serverPort: number): Promise<TcpSipClient> {
+  static connect(serverPort: number, localAddress = HOST): Promise<TcpSipClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: HOST, port: serverPort });
+      const socket = net.connect({ host: HOST, port: serverPort, localAddress });
       socket.setNoDelay(true);
       socket.once('error', reject);
       socket.once('connect', () => {

@@ -177,6 +177,19 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         expect(await store.purgeExpiredSubscriptions(2000)).to.equal(0);
       });
 
+      it('reads latest expiry first, a page at a time after a given record', async function () {
+        const records = [subscription('a', 1000), subscription('b', 3000), subscription('c', 2000), subscription('d', 2000), subscription('e', 3000)];
+        await store.writeSubscriptions(records, []);
+        const ids = (page: SubscriptionRecord[]): string[] => page.map((record) => record.id);
+        expect(ids(await store.loadSubscriptions())).to.deep.equal(['e', 'b', 'd', 'c', 'a']);
+        const first = await store.loadSubscriptions({ limit: 2 });
+        expect(ids(first)).to.deep.equal(['e', 'b']);
+        const second = await store.loadSubscriptions({ after: first[1], limit: 2 });
+        expect(ids(second)).to.deep.equal(['d', 'c']);
+        expect(ids(await store.loadSubscriptions({ after: second[1], limit: 2 }))).to.deep.equal(['a']);
+        expect(await store.loadSubscriptions({ after: subscription('a', 1000), limit: 2 })).to.deep.equal([]);
+      });
+
       it('keeps subscriptions and presence apart even when keys are equal', async function () {
         await store.savePresence(presence('shared'));
         await store.writeSubscriptions([subscription('shared')], []);

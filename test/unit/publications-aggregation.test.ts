@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { PresenceService } from '../../lib/presence/presence-service.js';
+import type { Publication } from '../../lib/presence/publications.js';
 import { parsePresenceValue, type PresenceState } from '../../lib/presence/state.js';
 import { createMemoryStore } from '../../lib/store/memory-store.js';
 import type { PresenceRecord, Store } from '../../lib/store/store.js';
@@ -36,7 +37,7 @@ describe('presence/presence-service aggregation of publications', () => {
   });
 
   function publish(state: PresenceState, expiresAt = Date.now() + HOUR) {
-    return presence.publications.add('6002', state, 'sip:6002@pbx', expiresAt).then((publication) => publication!);
+    return presence.publications.add('6002', state, 'sip:6002@pbx', expiresAt).then((publication) => publication as Publication);
   }
 
   it('is not_set without any source', () => {

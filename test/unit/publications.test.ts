@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MAX_PUBLICATIONS_PER_NAME, Publications } from '../../lib/presence/publications.js';
+import { DEFAULT_PUBLICATION_CAPS, Publications, type Publication } from '../../lib/presence/publications.js';
 import type { PresenceState } from '../../lib/presence/state.js';
 import { createMemoryStore } from '../../lib/store/memory-store.js';
 import type { PublicationRecord, Store } from '../../lib/store/store.js';
@@ -47,7 +47,7 @@ describe('presence/publications', () => {
 
   it('adds a publication under a fresh entity-tag, durably, then reports the change', async () => {
     const expiresAt = Date.now() + HOUR;
-    const added = await publications.add('6002', { ...AWAY }, SOURCE, expiresAt);
+    const added = (await publications.add('6002', { ...AWAY }, SOURCE, expiresAt)) as Publication;
     expect(added).to.deep.include({ name: '6002', state: AWAY, source: SOURCE, changedAt: 1001, expiresAt });
     expect(Object.isFrozen(added!.state)).to.equal(true);
     expect(added!.etag).to.match(/^[0-9a-f]{16}$/);
@@ -59,16 +59,16 @@ describe('presence/publications', () => {
   });
 
   it('gives each publication its own entity-tag and keeps names apart', async () => {
-    const first = await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR);
-    const second = await publications.add('6002', DND, SOURCE, Date.now() + HOUR);
-    const other = await publications.add('7000', DND, SOURCE, Date.now() + HOUR);
+    const first = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR)) as Publication;
+    const second = (await publications.add('6002', DND, SOURCE, Date.now() + HOUR)) as Publication;
+    const other = (await publications.add('7000', DND, SOURCE, Date.now() + HOUR)) as Publication;
     expect(new Set([first!.etag, second!.etag, other!.etag]).size).to.equal(3);
     expect(publications.live('6002')).to.deep.equal([first, second]);
     expect([...publications.names()]).to.deep.equal(['6002', '7000']);
   });
 
   it('refreshes under a new entity-tag, keeping the state and when it changed', async () => {
-    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR))!;
+    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR)) as Publication;
     const expiresAt = Date.now() + 2 * HOUR;
     const refreshed = (await publications.update('6002', added.etag, { source: 'sip:6002@pbx (other)', expiresAt }))!;
     expect(refreshed.etag).not.to.equal(added.etag);
@@ -78,7 +78,7 @@ describe('presence/publications', () => {
   });
 
   it('moves changedAt on a modification only when the state really changes', async () => {
-    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR))!;
+    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR)) as Publication;
     const same = (await publications.update('6002', added.etag, { state: { ...AWAY }, source: SOURCE, expiresAt: Date.now() + HOUR }))!;
     expect(same.changedAt).to.equal(added.changedAt);
     const modified = (await publications.update('6002', same.etag, { state: DND, source: SOURCE, expiresAt: Date.now() + HOUR }))!;
@@ -88,7 +88,7 @@ describe('presence/publications', () => {
   });
 
   it('refuses entity-tags that are unknown, retired or of another name', async () => {
-    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR))!;
+    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR)) as Publication;
     const refreshed = (await publications.update('6002', added.etag, { source: SOURCE, expiresAt: Date.now() + HOUR }))!;
     changes = [];
     const update = { source: SOURCE, expiresAt: Date.now() + HOUR };
@@ -101,7 +101,7 @@ describe('presence/publications', () => {
   });
 
   it('removes a publication from memory and store', async () => {
-    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR))!;
+    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR)) as Publication;
     expect(await publications.remove('6002', added.etag)).to.equal(added);
     expect(publications.live('6002')).to.deep.equal([]);
     expect([...publications.names()]).to.deep.equal([]);
@@ -110,7 +110,7 @@ describe('presence/publications', () => {
   });
 
   it('lets only one of two concurrent updates of one entity-tag succeed', async () => {
-    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR))!;
+    const added = (await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR)) as Publication;
     const update = { state: DND, source: SOURCE, expiresAt: Date.now() + HOUR };
     const results = await Promise.all([publications.update('6002', added.etag, update), publications.update('6002', added.etag, update)]);
     expect(results.filter((result) => result !== undefined)).to.have.lengthOf(1);
@@ -118,7 +118,7 @@ describe('presence/publications', () => {
   });
 
   it('expires a publication at its deadline: gone from memory and store, change reported', async () => {
-    const kept = await publications.add('6002', DND, SOURCE, Date.now() + HOUR);
+    const kept = (await publications.add('6002', DND, SOURCE, Date.now() + HOUR)) as Publication;
     const changed = nextChange('6002');
     await publications.add('6002', AWAY, SOURCE, Date.now() + 30);
     await changed; // the add itself
@@ -127,10 +127,10 @@ describe('presence/publications', () => {
     expect((await store.loadPublications()).map((record) => record.etag)).to.deep.equal([kept!.etag]);
   });
 
-  it('refuses more than MAX_PUBLICATIONS_PER_NAME for one name', async () => {
-    for (let i = 0; i < MAX_PUBLICATIONS_PER_NAME; i++) await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR);
-    expect(await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR)).to.equal(undefined);
-    expect(await publications.add('7000', AWAY, SOURCE, Date.now() + HOUR)).not.to.equal(undefined);
+  it('refuses more than maxPublicationsPerPresentity for one name', async () => {
+    for (let i = 0; i < DEFAULT_PUBLICATION_CAPS.maxPublicationsPerPresentity; i++) await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR);
+    expect(await publications.add('6002', AWAY, SOURCE, Date.now() + HOUR)).to.include({ status: 403 });
+    expect(await publications.add('7000', AWAY, SOURCE, Date.now() + HOUR)).to.have.property('etag');
   });
 
   it('changes nothing when the store fails', async () => {
