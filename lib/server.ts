@@ -1,4 +1,7 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
 import { loadAmiConfig, type AmiConfig } from './control/ami/ami-config.js';
 import { AmiServer } from './control/ami/ami-server.js';
 import { PresenceCommands } from './control/commands.js';
@@ -11,6 +14,8 @@ import { SipStack } from './sip/stack.js';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, TCP_STREAMS } from './sip/stream-transport.js';
 import { formatHostPort, type Transport } from './sip/transport.js';
 import { UdpTransport } from './sip/udp-transport.js';
+import { WsTransport } from './sip/ws-transport.js';
+import { WS, WSS } from './sip/transport.js';
 import { openStore, type Store } from './store/store.js';
 import { Notifier } from './subscriptions/notifier.js';
 import { EVENT_PACKAGE, SubscribeHandler } from './subscriptions/subscribe-handler.js';
@@ -54,6 +59,7 @@ export class PresenceServer {
     const transports: Transport[] = config.listeners.map(({ transport, host, port }) => {
       if (transport === 'UDP') return new UdpTransport(host, port);
       const limits = { ...DEFAULT_STREAM_LIMITS, idleTimeoutMs: config.tcpIdleTimeoutMs, maxMessageBytes: config.limits.maxRequestBytes };
+      if (transport === 'WS' || transport === 'WSS') return this.webSocketTransport(transport, host, port);
       return new StreamTransport(TCP_STREAMS, host, port, log, limits);
     });
     const reclaimer = new MemoryReclaimer(log);
@@ -70,7 +76,7 @@ export class PresenceServer {
 
     const router = new MethodRouter({ accept: [...ACCEPTED_BODY_TYPES], allowEvents: [EVENT_PACKAGE] }).on('SUBSCRIBE', subscribeHandler.handle)
       .on('PUBLISH', publishHandler.handle);
-    await stack.start(router.handle);
+    await stack.start(router.handle, (connection) => manager.connectionClosed(connection));
     const restored = await manager.restore(hints.current, (persisted, hint) => restoreSubscription(persisted, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
@@ -110,6 +116,21 @@ export class PresenceServer {
     await this.store?.close();
   }
 
+  private webSocketTransport(transport: 'WS' | 'WSS', host: string, port: number): WsTransport {
+    const { config, log } = this;
+    const policy = { origins: new Set(config.websocket.origins) };
+    const { limits } = config.websocket;
+    if (transport === 'WS') return new WsTransport(WS, () => http.createServer(), host, port, policy, log, limits);
+    if (!config.tls) throw new Error('--wss needs --tls-cert FILE and --tls-key FILE');
+    const files = { cert: readTlsFile(config.tls.certFile, 'certificate'), key: readTlsFile(config.tls.keyFile, 'key') };
+    try {
+      tls.createSecureContext(files);
+    } catch (error) {
+      throw new Error(`the TLS certificate ${config.tls.certFile} and key ${config.tls.keyFile} are not usable: ${(error as Error).message}`);
+    }
+    return new WsTransport(WSS, () => https.createServer(files), host, port, policy, log, limits);
+  }
+
   private reloadAmi(): void {
     if (!this.ami || !this.config.ami) return;
     try {
@@ -124,5 +145,13 @@ export class PresenceServer {
     const amiConfig = loadAmiConfig(file);
     for (const d of amiConfig.diagnostics) this.log.warn(`${d.file}:${d.line}: ${d.message}`);
     return amiConfig;
+  }
+}
+
+function readTlsFile(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new Error(`cannot read the TLS ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }

@@ -7,6 +7,7 @@ import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
 import { parseListenAddress } from '../sip/transport.js';
 import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
 import { defaultLimits } from '../limits/limits.js';
+import { DEFAULT_WS_LIMITS } from '../sip/ws-transport.js';
 
 /** The sections of presenced.conf, in the order docs and the sample list them. */
 export const SECTIONS = ['general', 'sip', 'ami', 'store', 'limits'] as const;
@@ -132,7 +133,43 @@ export const OPTIONS = {
   }),
   tcpIdleTimeout: option({
     flag: 'tcp-idle-timeout', arg: 's', section: 'sip', default: 600, parse: wholeSeconds,
-    help: 'close TCP connections idle this long, unless a subscription uses them',
+    help: 'close TCP and WebSocket connections idle this long, unless a subscription uses them',
+  }),
+  ws: option({
+    flag: 'ws', arg: 'host:port', section: 'sip', parse: listenAddress, defaultText: 'off',
+    help: 'SIP over WebSocket (RFC 7118) listen address for browser phones, e.g. 0.0.0.0:8088',
+  }),
+  wss: option({
+    flag: 'wss', arg: 'host:port', section: 'sip', parse: listenAddress, defaultText: 'off',
+    help: 'SIP over secure WebSocket listen address, e.g. 0.0.0.0:8089 (needs --tls-cert and --tls-key)',
+  }),
+  tlsCert: option({
+    flag: 'tls-cert', arg: 'file', section: 'sip', parse: text,
+    help: 'TLS certificate chain (PEM)',
+  }),
+  tlsKey: option({
+    flag: 'tls-key', arg: 'file', section: 'sip', parse: text,
+    help: 'TLS private key (PEM)',
+  }),
+  wsOrigin: option({
+    flag: 'ws-origin', arg: 'origins', section: 'sip', parse: text, defaultText: 'any',
+    help: 'comma-separated Origins allowed to open WebSocket connections, e.g. https://phone.example.com',
+  }),
+  wsMaxConnections: option({
+    flag: 'ws-max-connections', arg: 'n', section: 'sip', default: DEFAULT_WS_LIMITS.maxConnections, parse: positiveInteger,
+    help: 'WebSocket connections open at once; further upgrades get 503',
+  }),
+  wsMaxPerAddress: option({
+    flag: 'ws-max-per-address', arg: 'n', section: 'sip', default: DEFAULT_WS_LIMITS.maxPerAddress, parse: positiveInteger,
+    help: 'WebSocket connections open at once from one address',
+  }),
+  wsMaxFrame: option({
+    flag: 'ws-max-frame', arg: 'bytes', section: 'sip', default: DEFAULT_WS_LIMITS.maxFrameBytes, parse: positiveInteger,
+    help: 'largest WebSocket frame (one SIP message) accepted; a larger one closes the connection',
+  }),
+  wsPingInterval: option({
+    flag: 'ws-ping-interval', arg: 's', section: 'sip', default: DEFAULT_WS_LIMITS.pingIntervalMs / 1000, parse: positiveInteger,
+    help: 'WebSocket ping interval; a connection that misses a pong is dropped',
   }),
   ami: option({
     flag: 'ami', arg: 'host:port', section: 'ami', key: 'listen', parse: listenAddress,

@@ -9,6 +9,7 @@ import type { TimerSettings } from '../sip/client-transaction.js';
 import type { ExpiryPolicy } from '../sip/expires.js';
 import type { ViaTransport } from '../sip/transport.js';
 import { DEFAULT_DELIVERY, type DeliveryPolicy } from '../subscriptions/delivery-policy.js';
+import { DEFAULT_WS_LIMITS, type WsLimits } from '../sip/ws-transport.js';
 import type { OptionValues } from './options.js';
 import type { Limits } from '../limits/limits.js';
 
@@ -41,6 +42,10 @@ export interface ServerConfig {
   ami?: { host: string; port: number; configFile: string };
   /** What a request may make us keep (docs/RELIABILITY.md, "Limits"). */
   limits: Limits;
+  /** PEM certificate chain and private key files (WSS). */
+  tls?: { certFile: string; keyFile: string };
+  /** SIP over WebSocket: allowed Origins (empty: any) and limits. */
+  websocket: { origins: string[]; limits: WsLimits };
 }
 
 /** A configuration that cannot run; the message names the options involved. */
@@ -52,7 +57,11 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
   const listeners: Listener[] = [];
   if (values.udp) listeners.push({ transport: 'UDP', ...values.udp });
   if (values.tcp) listeners.push({ transport: 'TCP', ...values.tcp });
-  if (listeners.length === 0) throw new ConfigError('both transports are off: nothing to listen on');
+  if (values.ws) listeners.push({ transport: 'WS', ...values.ws });
+  if (values.wss) listeners.push({ transport: 'WSS', ...values.wss });
+  if (listeners.length === 0) throw new ConfigError('every transport is off: nothing to listen on');
+  if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (values.wss && values.tlsCert === undefined) throw new ConfigError('--wss needs --tls-cert FILE and --tls-key FILE');
   if (values.ami && values.amiConfig === undefined) throw new ConfigError('--ami needs --ami-config FILE with the AMI users');
   if (!values.ami && values.amiConfig !== undefined) throw new ConfigError('--ami-config has no effect without --ami HOST:PORT');
   return {
@@ -82,5 +91,17 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
       maxPublicationsPerSource: values.maxPublicationsPerSource,
     },
     ...(values.ami && values.amiConfig !== undefined ? { ami: { ...values.ami, configFile: values.amiConfig } } : {}),
+    ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
+    websocket: {
+      origins: (values.wsOrigin ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
+      limits: {
+        ...DEFAULT_WS_LIMITS,
+        maxConnections: values.wsMaxConnections,
+        maxPerAddress: values.wsMaxPerAddress,
+        maxFrameBytes: values.wsMaxFrame,
+        pingIntervalMs: values.wsPingInterval * 1000,
+        idleTimeoutMs: values.tcpIdleTimeout * 1000,
+      },
+    },
   };
 }

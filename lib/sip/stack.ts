@@ -6,7 +6,7 @@ import { cseqMethod } from './headers.js';
 import { ServerTransactions } from './server-transactions.js';
 import { encodeMessage } from './wire-encoder.js';
 import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionOwner, type TransactionResult } from './client-transaction.js';
-import { describeFlow, type Flow, type Transport, type ViaTransport } from './transport.js';
+import { describeFlow, type Connection, type Flow, type Transport, type ViaTransport } from './transport.js';
 import { ERRORS, sipAnswer, type SipAnswer } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import type { Principal } from './pipeline.js';
@@ -54,10 +54,11 @@ export class SipStack {
     this.serverTransactions = new ServerTransactions(64 * timers.t1, transactionsEnded);
   }
 
-  async start(handler: RequestHandler): Promise<void> {
+  /** `connectionClosed` hears of every connection a reliable transport loses. */
+  async start(handler: RequestHandler, connectionClosed: (connection: Connection) => void = () => undefined): Promise<void> {
     this.handler = handler;
     for (const transport of this.transports.values()) {
-      await transport.listen({ message: (raw, flow) => this.receive(raw, flow) });
+      await transport.listen({ message: (raw, flow) => this.receive(raw, flow), closed: connectionClosed });
     }
   }
 

@@ -8,7 +8,7 @@ import { PRODUCT, type SipStack } from '../sip/stack.js';
 import { viaHeader, type Target } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { newBranch } from '../util/random.js';
-import { expiresAt, NEVER_SENT, watcherUri, type DeliveryTimer, type Subscription } from './subscription.js';
+import { expiresAt, GONE, NEVER_SENT, watcherUri, type DeliveryTimer, type Subscription } from './subscription.js';
 import type { SubscriptionJournal } from './subscription-journal.js';
 import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
 import { TimerQueue } from '../util/timer-queue.js';
@@ -62,6 +62,7 @@ export class Notifier {
 
   /** Sends the current state now, or as soon as the in-flight NOTIFY, rate limit or retry delay allows. */
   notify(subscription: Subscription): void {
+    if (subscription.terminated === GONE) return;
     subscription.pending = true;
     if (subscription.inFlight || this.isDelayed(subscription)) return;
     if (subscription.lastSentAt !== NEVER_SENT) {
@@ -94,6 +95,8 @@ export class Notifier {
     subscription.inFlight = undefined;
     this.inFlight--;
     this.onSettled();
+    // Dropped meanwhile (its connection closed): nothing to retry.
+    if (subscription.terminated === GONE) return;
     if (result.status >= 200 && result.status < 300) {
       subscription.failures = 0;
       if (subscription.pending) this.notify(subscription);

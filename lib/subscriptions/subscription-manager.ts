@@ -1,13 +1,13 @@
 import type { Dialplan, Hint } from '../presence/hints.js';
 import type { PresenceService } from '../presence/presence-service.js';
-import { pinFlow, unpinFlow, type Flow } from '../sip/transport.js';
+import { pinFlow, unpinFlow, type Connection, type Flow } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { TimerQueue } from '../util/timer-queue.js';
 import { EXPIRY_CLOCK } from '../util/clock.js';
 import { newTag } from '../util/random.js';
 import type { Notifier } from './notifier.js';
 import type { PersistedSubscription, SubscriptionJournal } from './subscription-journal.js';
-import { dialogBytes, expiresAt, remoteTag, resourceKey, type Subscription } from './subscription.js';
+import { dialogBytes, expiresAt, GONE, remoteTag, resourceKey, type Subscription } from './subscription.js';
 import { KeyedCounter } from '../limits/counter.js';
 import type { Limits } from '../limits/limits.js';
 import { REFUSALS, type Refusal } from '../limits/refusals.js';
@@ -52,6 +52,8 @@ export class SubscriptionManager {
   private readonly byDialog = new Map<string, Subscription>();
   /** provider ('CustomPresence:6002', or '' for hints without one) → its watchers. */
   private readonly byProvider = new Map<string, Set<Subscription>>();
+  /** Subscriptions reachable only through their connection (transports that never dial out), by connection. */
+  private readonly byConnection = new Map<Connection, Set<Subscription>>();
   private readonly expiry: TimerQueue<Subscription>;
   private notifier: Notifier | undefined;
   /** Watchers still to be told of a change; drained in chunks so a large fan-out never blocks the event loop. */
@@ -108,12 +110,12 @@ export class SubscriptionManager {
     if (flow === subscription.flow) return;
     const live = this.byDialog.get(subscription.localTag) === subscription;
     if (live) {
-      unpinFlow(subscription.flow);
+      this.release(subscription);
       this.perSource.remove(sourceOf(subscription));
     }
     subscription.flow = flow;
     if (live) {
-      pinFlow(flow);
+      this.hold(subscription);
       // The subscription now counts against its new source address.
       this.perSource.add(sourceOf(subscription));
     }
@@ -174,7 +176,19 @@ export class SubscriptionManager {
   /** Drops a subscription whose watcher is gone, without a NOTIFY. */
   drop(subscription: Subscription): void {
     this.remove(subscription);
-    subscription.terminated ??= 'gone';
+    subscription.terminated ??= GONE;
+  }
+
+  /**
+   * A connection closed. Subscriptions reachable only through it (WebSocket: no Contact to dial) end at once, with
+   * no NOTIFY; the others wait for their next NOTIFY, which opens a new connection.
+   */
+  connectionClosed(connection: Connection): void {
+    const bound = this.byConnection.get(connection);
+    if (!bound) return;
+    this.byConnection.delete(connection);
+    this.log.info(`subscriptions: connection ${connection.id} closed, ending its ${bound.size} subscription(s)`);
+    for (const subscription of bound) this.drop(subscription);
   }
 
   /**
@@ -292,8 +306,7 @@ export class SubscriptionManager {
 
   private insert(subscription: Subscription): void {
     this.byDialog.set(subscription.localTag, subscription);
-    // A live subscription keeps its connection open (no idle close) for its NOTIFYs.
-    pinFlow(subscription.flow);
+    this.hold(subscription);
     this.perSource.add(sourceOf(subscription));
     this.perPresentity.add(presentityOf(subscription));
     this.index(subscription);
@@ -303,12 +316,30 @@ export class SubscriptionManager {
   private remove(subscription: Subscription): void {
     if (this.byDialog.get(subscription.localTag) !== subscription) return;
     this.byDialog.delete(subscription.localTag);
-    unpinFlow(subscription.flow);
+    this.release(subscription);
     this.perSource.remove(sourceOf(subscription));
     this.perPresentity.remove(presentityOf(subscription));
     this.journal.removed(subscription);
     this.unindex(subscription);
     this.expiry.cancel(subscription);
+  }
+
+  /** A live subscription keeps its connection open (no idle close) for its NOTIFYs, and ends with a bound one. */
+  private hold(subscription: Subscription): void {
+    const flow = subscription.flow;
+    pinFlow(flow);
+    if (flow.kind.dialsOut || !flow.connection) return;
+    let bound = this.byConnection.get(flow.connection);
+    if (!bound) this.byConnection.set(flow.connection, (bound = new Set()));
+    bound.add(subscription);
+  }
+
+  private release(subscription: Subscription): void {
+    const flow = subscription.flow;
+    unpinFlow(flow);
+    const bound = flow.connection && this.byConnection.get(flow.connection);
+    bound?.delete(subscription);
+    if (bound?.size === 0) this.byConnection.delete(flow.connection!);
   }
 
   private index(subscription: Subscription): void {

@@ -73,6 +73,9 @@ export interface DeliveryTimer extends Scheduled {
 
 export const NEVER_SENT = -1;
 
+/** `terminated` of a subscription dropped without a NOTIFY (the watcher is gone): nothing more is sent to it. */
+export const GONE = 'gone';
+
 /** The watcher's From URI, for listings and logs (derived: kept once, in remoteIdentity). */
 export function watcherUri(subscription: Subscription): string {
   return parseNameAddr(subscription.remoteIdentity)?.uri ?? subscription.remoteIdentity;

@@ -48,6 +48,9 @@ export interface PresenceServer {
   tcpPort: number;
   /** 0 when AMI is off. */
   amiPort: number;
+  /** 0 unless `--ws` / `--wss` are given. */
+  wsPort: number;
+  wssPort: number;
   /** Hint count from the listening line. */
   hints: number;
   dataDir: string;
@@ -150,9 +153,9 @@ function serverArguments(options: ServerOptions, configFile: string, dataDir: st
 }
 
 /** `udp:127.0.0.1:41234 tcp:127.0.0.1:41235 ami:127.0.0.1:41236` → ports by transport. */
-function listeningPorts(endpoints: string): { udp: number; tcp: number; ami: number } {
-  const port = (transport: string): number => Number(new RegExp(`\\b${transport}:\\S+:(\\d+)\\b`).exec(endpoints)?.[1] ?? 0);
-  return { udp: port('udp'), tcp: port('tcp'), ami: port('ami') };
+function listeningPorts(endpoints: string): { udp: number; tcp: number; ami: number; ws: number; wss: number } {
+  const port = (transport: string): number => Number(new RegExp(`(?:^|\\s)${transport}:\\S+:(\\d+)\\b`).exec(endpoints)?.[1] ?? 0);
+  return { udp: port('udp'), tcp: port('tcp'), ami: port('ami'), ws: port('ws'), wss: port('wss') };
 }
 
 /** Starts presenced and resolves once it printed its listening line. */
@@ -205,6 +208,8 @@ export async function startServer(options: ServerOptions = {}): Promise<Presence
     udpPort: ports.udp,
     tcpPort: ports.tcp,
     amiPort: ports.ami,
+    wsPort: ports.ws,
+    wssPort: ports.wss,
     hints: Number(listening[2]),
     dataDir,
     configFile,

@@ -7,7 +7,7 @@ import type { SocketAsPromised } from 'dgram-as-promised';
 import { parseSipMessage, SipMessage, StreamFramer } from './wire.js';
 import type { RemoteAddress } from './wire.js';
 
-export type Transport = 'UDP' | 'TCP';
+export type Transport = 'UDP' | 'TCP' | 'WS' | 'WSS';
 export type MessagePredicate = (message: SipMessage) => boolean;
 
 const HOST = '127.0.0.1';
@@ -161,15 +161,16 @@ export abstract class SipClient {
   buildRequest(method: string, options: RequestOptions = {}, methodHeaders: Array<[string, string]> = []): string {
     const user = options.user ?? '6002';
     const fromUser = options.fromUser ?? 'watcher';
-    const transportParam = this.transport === 'TCP' ? ';transport=tcp' : '';
+    const transportParam = this.transport === 'UDP' ? '' : `;transport=${this.transport.toLowerCase()}`;
+    const sentBy = this.sentBy();
     const headers: Array<[string, string | string[] | null]> = [
-      ['Via', `SIP/2.0/${this.transport} ${HOST}:${this.localPort};branch=${options.branch ?? newBranch()}${options.rport === false ? '' : ';rport'}`],
+      ['Via', `SIP/2.0/${this.transport} ${sentBy};branch=${options.branch ?? newBranch()}${options.rport === false ? '' : ';rport'}`],
       ['Max-Forwards', '70'],
       ['From', `<sip:${fromUser}@${HOST}>;tag=${options.fromTag ?? newTag()}`],
       ['To', `<sip:${user}@${HOST}:${this.serverPort}>${options.toTag ? `;tag=${options.toTag}` : ''}`],
       ['Call-ID', options.callId ?? newCallId()],
       ['CSeq', `${options.cseq ?? 1} ${method}`],
-      ['Contact', `<sip:${fromUser}@${HOST}:${this.localPort}${transportParam}>`],
+      ['Contact', `<sip:${fromUser}@${sentBy}${transportParam}>`],
       ...methodHeaders,
       ['User-Agent', 'presenced-itest'],
     ];
@@ -187,6 +188,11 @@ export abstract class SipClient {
     );
     const uri = options.uri ?? `sip:${user}@${HOST}:${this.serverPort}`;
     return [`${method} ${uri} SIP/2.0`, ...lines, '', body].join('\r\n');
+  }
+
+  /** Our Via sent-by and Contact host:port; a WebSocket client has only a `.invalid` name (RFC 7118 §5). */
+  protected sentBy(): string {
+    return `${HOST}:${this.localPort}`;
   }
 
   /** RFC 3856 SUBSCRIBE for the presence event package. */

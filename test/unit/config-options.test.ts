@@ -24,10 +24,15 @@ describe('config: the option table', () => {
   it('builds a listener per SIP transport that is on', () => {
     const config = buildServerConfig({ ...defaultValues(), tcp: undefined });
     expect(config.listeners).to.deep.equal([{ transport: 'UDP', host: '0.0.0.0', port: 5060 }]);
+    const web = buildServerConfig({ ...defaultValues(), udp: undefined, tcp: undefined, ws: { host: '127.0.0.1', port: 8088 }, wsOrigin: 'https://a.example, https://b.example' });
+    expect(web.listeners).to.deep.equal([{ transport: 'WS', host: '127.0.0.1', port: 8088 }]);
+    expect(web.websocket.origins).to.deep.equal(['https://a.example', 'https://b.example']);
   });
 
   it('refuses option combinations that cannot run, naming the options', () => {
-    expect(() => buildServerConfig({ ...defaultValues(), udp: undefined, tcp: undefined })).to.throw('both transports are off');
+    expect(() => buildServerConfig({ ...defaultValues(), udp: undefined, tcp: undefined })).to.throw('every transport is off');
+    expect(() => buildServerConfig({ ...defaultValues(), wss: { host: '0.0.0.0', port: 8089 } })).to.throw('--wss needs --tls-cert FILE and --tls-key FILE');
+    expect(() => buildServerConfig({ ...defaultValues(), tlsCert: 'pbx.crt' })).to.throw('--tls-cert and --tls-key go together');
     expect(() => buildServerConfig({ ...defaultValues(), minExpires: 600, maxExpires: 60 })).to.throw('--min-expires must not exceed --max-expires');
     expect(() => buildServerConfig({ ...defaultValues(), ami: { host: '127.0.0.1', port: 5038 } })).to.throw('--ami needs --ami-config');
     expect(() => buildServerConfig({ ...defaultValues(), amiConfig: 'manager.conf' })).to.throw('--ami-config has no effect');
