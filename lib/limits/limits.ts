@@ -51,7 +51,7 @@ export function defaultLimits(heapLimit = v8.getHeapStatistics().heap_size_limit
     maxSubscriptionsPerPresentity: Math.ceil(maxSubscriptions / 10),
     maxPublications,
     maxPublicationsPerPresentity: 32,
-    maxPublicationsPerSource: 4,
+    maxPublicationsPerSource: 8,
   };
 }
 

@@ -244,14 +244,14 @@ export function parsePidf(xml: string): ParsedPidf {
  * RFC 4480 §3.2 activities → our states. Activities not listed (unknown, other, extensions) say nothing.
  * With several activities the most restrictive state wins: ACTIVITY_PRECEDENCE.
  */
-const ACTIVITY_STATES: Readonly<Record<string, PresenceStateName>> = {
-  busy: 'dnd', 'on-the-phone': 'dnd', meeting: 'dnd', appointment: 'dnd', presentation: 'dnd', performance: 'dnd',
-  worship: 'dnd', steering: 'dnd',
-  vacation: 'xa', holiday: 'xa', travel: 'xa', sleeping: 'xa', 'permanent-absence': 'xa',
-  away: 'away', breakfast: 'away', dinner: 'away', meal: 'away', shopping: 'away', 'in-transit': 'away',
-  playing: 'away', spectator: 'away', tv: 'away', 'looking-for-work': 'away',
-  working: 'available',
-};
+// A Map, not an object literal: activity names come from the network, and `constructor` or `__proto__` must not
+// find Object.prototype's members.
+const ACTIVITY_STATES: ReadonlyMap<string, PresenceStateName> = new Map<string, PresenceStateName>([
+  ['busy', 'dnd'], ['on-the-phone', 'dnd'], ['meeting', 'dnd'], ['appointment', 'dnd'], ['presentation', 'dnd'], ['performance', 'dnd'],
+  ['worship', 'dnd'], ['steering', 'dnd'], ['vacation', 'xa'], ['holiday', 'xa'], ['travel', 'xa'], ['sleeping', 'xa'],
+  ['permanent-absence', 'xa'], ['away', 'away'], ['breakfast', 'away'], ['dinner', 'away'], ['meal', 'away'], ['shopping', 'away'],
+  ['in-transit', 'away'], ['playing', 'away'], ['spectator', 'away'], ['tv', 'away'], ['looking-for-work', 'away'], ['working', 'available'],
+]);
 
 const ACTIVITY_PRECEDENCE: readonly PresenceStateName[] = ['dnd', 'xa', 'away', 'available'];
 
@@ -261,7 +261,7 @@ const PLAIN_ACTIVITIES: ReadonlySet<string> = new Set(['busy', 'away']);
 function stateFromActivities(activities: string[]): { state: PresenceStateName; subtype: string } | undefined {
   let best: { state: PresenceStateName; activity: string } | undefined;
   for (const activity of activities) {
-    const state = ACTIVITY_STATES[activity];
+    const state = ACTIVITY_STATES.get(activity);
     if (state === undefined) continue;
     if (best === undefined || ACTIVITY_PRECEDENCE.indexOf(state) < ACTIVITY_PRECEDENCE.indexOf(best.state)) best = { state, activity };
   }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { NOT_SET, sameState, type PresenceState, type PresenceValue } from './state.js';
+import { isStateName, NOT_SET, sameState, type PresenceState, type PresenceValue } from './state.js';
 import { Publications, type Publication, type PublicationCaps } from './publications.js';
 import type { PresenceRecord, Store } from '../store/store.js';
 import type { Logger } from '../util/log.js';
@@ -33,16 +33,22 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
   readonly publications: Publications;
   private lastStamp = 0;
 
-  constructor(private readonly store: Store, log: Logger, caps?: PublicationCaps) {
+  constructor(private readonly store: Store, private readonly log: Logger, caps?: PublicationCaps) {
     super();
     this.publications = new Publications(store, (name) => this.update(name, false), () => this.stamp(), log, caps);
   }
 
   async load(): Promise<void> {
+    let unreadable = 0;
     for (const record of await this.store.loadPresence()) {
+      if (!isPresenceRecord(record)) {
+        unreadable++;
+        continue;
+      }
       this.records.set(record.name, record);
       this.lastStamp = Math.max(this.lastStamp, record.updatedAt);
     }
+    if (unreadable > 0) this.log.warn(`store: skipped ${unreadable} unreadable presence record(s)`);
     await this.publications.load();
     for (const name of this.publications.names()) {
       for (const publication of this.publications.live(name)) this.lastStamp = Math.max(this.lastStamp, publication.changedAt);
@@ -129,4 +135,10 @@ function recordOf(name: string, source: Source | undefined, state: PresenceState
   if (source && 'setting' in source) return source.setting;
   const updatedAt = source ? source.publication.changedAt : Date.now();
   return { name, ...state, base64: false, updatedAt };
+}
+
+/** A stored row that really is a presence record (a broken file must not stop the start, nor put junk in a NOTIFY). */
+function isPresenceRecord(record: PresenceRecord): boolean {
+  return typeof record.name === 'string' && isStateName(record.state) && typeof record.subtype === 'string' &&
+    typeof record.message === 'string' && Number.isSafeInteger(record.updatedAt);
 }

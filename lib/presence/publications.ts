@@ -6,7 +6,7 @@ import type { PublicationRecord, Store } from '../store/store.js';
 import type { Logger } from '../util/log.js';
 import { randomHex } from '../util/random.js';
 import { TimerQueue, type Scheduled } from '../util/timer-queue.js';
-import { PRESENCE_STATES, sameState, type PresenceState } from './state.js';
+import { isStateName, sameState, type PresenceState } from './state.js';
 import type { Limits } from '../limits/limits.js';
 import { REFUSALS, type Refusal } from '../limits/refusals.js';
 import { LogSummary } from '../util/log-summary.js';
@@ -27,8 +27,8 @@ export interface Publication {
 
 export type PublicationCaps = Pick<Limits, 'maxPublications' | 'maxPublicationsPerPresentity' | 'maxPublicationsPerSource'>;
 
-/** One name takes at most 32 live publications (a desk phone, softphones, a few stale ones), 4 from one address. */
-export const DEFAULT_PUBLICATION_CAPS: PublicationCaps = { maxPublications: Infinity, maxPublicationsPerPresentity: 32, maxPublicationsPerSource: 4 };
+/** One name takes at most 32 live publications (a desk phone, softphones, a few stale ones), 8 from one address. */
+export const DEFAULT_PUBLICATION_CAPS: PublicationCaps = { maxPublications: Infinity, maxPublicationsPerPresentity: 32, maxPublicationsPerSource: 8 };
 
 /** A publication's next version: a new state (modification) or only a new expiry (refresh). */
 export interface PublicationUpdate {
@@ -62,14 +62,12 @@ function fromRecord(record: PublicationRecord): Entry {
   return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, address: '', dueAt: 0, heapIndex: -1 };
 }
 
-const STATE_NAMES: ReadonlySet<string> = new Set(PRESENCE_STATES);
-
 /** What is wrong with a stored publication, if anything (a broken file must not stop the start). */
 function recordProblem(record: PublicationRecord): string | undefined {
   for (const field of ['etag', 'name', 'subtype', 'message', 'source'] as const) {
     if (typeof record[field] !== 'string') return `${field} is not text`;
   }
-  if (!STATE_NAMES.has(record.state)) return 'unknown state';
+  if (!isStateName(record.state)) return 'unknown state';
   if (!Number.isSafeInteger(record.changedAt) || !Number.isSafeInteger(record.expiresAt)) return 'times are not whole numbers';
   return undefined;
 }

@@ -33,6 +33,11 @@ export function parseStateName(text: string): PresenceStateName | undefined {
   return STATE_BY_LOWER_NAME.get(text.toLowerCase());
 }
 
+/** Exactly one of the state names (as stored: lower case). */
+export function isStateName(value: unknown): value is PresenceStateName {
+  return typeof value === 'string' && STATE_BY_LOWER_NAME.get(value) === value;
+}
+
 // C0 controls (tab, CR and LF included) and DEL: never meaningful in a one-line status text, and they could
 // break XML bodies, AMI framing or the admin's terminal.
 const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F]/g;

@@ -7,15 +7,15 @@
 import { parseDigits } from './headers.js';
 
 /** RFC 3261 §7.3.3 compact forms (plus RFC 3515, 3892, 3265, 4028, 3841, 4474). */
-const COMPACT_FORMS: Readonly<Record<string, string>> = {
-  v: 'via', f: 'from', t: 'to', i: 'call-id', m: 'contact', l: 'content-length', c: 'content-type',
-  k: 'supported', o: 'event', u: 'allow-events', e: 'content-encoding', s: 'subject', r: 'refer-to',
-  b: 'referred-by', x: 'session-expires', a: 'accept-contact', j: 'reject-contact', d: 'request-disposition',
-  y: 'identity',
-};
+const COMPACT_FORMS: ReadonlyMap<string, string> = new Map([
+  ['v', 'via'], ['f', 'from'], ['t', 'to'], ['i', 'call-id'], ['m', 'contact'], ['l', 'content-length'], ['c', 'content-type'],
+  ['k', 'supported'], ['o', 'event'], ['u', 'allow-events'], ['e', 'content-encoding'], ['s', 'subject'], ['r', 'refer-to'],
+  ['b', 'referred-by'], ['x', 'session-expires'], ['a', 'accept-contact'], ['j', 'reject-contact'], ['d', 'request-disposition'],
+  ['y', 'identity'],
+]);
 
 /** Full name → its compact form. */
-const COMPACT_OF: ReadonlyMap<string, string> = new Map(Object.entries(COMPACT_FORMS).map(([compact, full]) => [full, compact]));
+const COMPACT_OF: ReadonlyMap<string, string> = new Map([...COMPACT_FORMS].map(([compact, full]) => [full, compact]));
 
 export const BAD_CONTENT_LENGTH = 'Bad Content-Length';
 export const MALFORMED_HEADER_LINE = 'Malformed header line';
@@ -24,7 +24,7 @@ const CR = 13;
 /** Canonical header key: lower-case full name, compact forms expanded. */
 export function headerKey(name: string): string {
   const lower = name.toLowerCase();
-  return lower.length === 1 ? COMPACT_FORMS[lower] ?? lower : lower;
+  return lower.length === 1 ? COMPACT_FORMS.get(lower) ?? lower : lower;
 }
 
 /** End of a line's content: `lineEnd` (the LF or end of text) minus a preceding CR. */

@@ -2,115 +2,14 @@
 // logins, malformed and oversized input, clients that vanish or never read, too many connections.
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import { makeTempDir, removeDir, startServer } from '../helpers/server.js';
 import type { PresenceServer } from '../helpers/server.js';
+import { RawAmi } from '../helpers/raw-ami.js';
 import { eventually } from '../helpers/sip-client.js';
 
 const WAIT_MS = 5000;
-
-/** One block of the AMI stream: its raw text and its `Key: Value` lines. */
-class Block {
-  readonly fields: Array<[string, string]>;
-
-  constructor(readonly raw: string) {
-    this.fields = raw.split('\r\n').map((line) => {
-      const colon = line.indexOf(': ');
-      return colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 2)];
-    });
-  }
-
-  get(name: string): string | undefined {
-    return this.fields.find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
-  }
-}
-
-/** A bare AMI connection: writes what it is told, queues the blocks that arrive. */
-class RawAmi {
-  banner = '';
-  private buffer = '';
-  private readonly blocks: Block[] = [];
-  private wake: (() => void) | undefined;
-  readonly closed: Promise<void>;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => this.receive(chunk));
-    socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.wake?.();
-      resolve();
-    }));
-  }
-
-  static async connect(port: number): Promise<RawAmi> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    return new RawAmi(socket);
-  }
-
-  /** A connection that has read its banner. */
-  static async open(port: number): Promise<RawAmi> {
-    const ami = await RawAmi.connect(port);
-    await eventually(() => ami.banner !== '', WAIT_MS, 'the AMI banner');
-    return ami;
-  }
-
-  /** A connection logged in as `user`. */
-  static async login(port: number, user = 'admin', secret = 's3cret!'): Promise<RawAmi> {
-    const ami = await RawAmi.open(port);
-    const response = await ami.request(['Action: Login', `Username: ${user}`, `Secret: ${secret}`]);
-    expect(response.get('Message'), response.raw).to.equal('Authentication accepted');
-    return ami;
-  }
-
-  write(text: string | Buffer): void {
-    this.socket.write(text);
-  }
-
-  /** Sends the lines as one request and waits for the block that answers it. */
-  async request(lines: string[]): Promise<Block> {
-    this.write(`${lines.join('\r\n')}\r\n\r\n`);
-    return this.nextWhere((block) => block.get('Response') !== undefined);
-  }
-
-  /** Removes and returns the first queued or future block matching `predicate`. */
-  async nextWhere(predicate: (block: Block) => boolean, timeoutMs = WAIT_MS): Promise<Block> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.blocks.findIndex(predicate);
-      if (index >= 0) return this.blocks.splice(index, 1)[0];
-      if (this.socket.destroyed || Date.now() > deadline) {
-        throw new Error(`no matching AMI block (${this.socket.destroyed ? 'connection closed' : 'timeout'}); queued:\n${this.blocks.map((block) => block.raw).join('\n--\n')}`);
-      }
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private receive(chunk: string): void {
-    this.buffer += chunk;
-    if (this.banner === '') {
-      const end = this.buffer.indexOf('\r\n');
-      if (end < 0) return;
-      this.banner = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-    }
-    for (let end = this.buffer.indexOf('\r\n\r\n'); end >= 0; end = this.buffer.indexOf('\r\n\r\n')) {
-      this.blocks.push(new Block(this.buffer.slice(0, end)));
-      this.buffer = this.buffer.slice(end + 4);
-    }
-    this.wake?.();
-  }
-}
 
 function occurrences(text: string, needle: string): number {
   return text.split(needle).length - 1;

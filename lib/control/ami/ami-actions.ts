@@ -63,9 +63,14 @@ const CALL_OR_REPORTING = AMI_CLASSES.call | AMI_CLASSES.reporting;
 const BEFORE_LOGIN = new Set(['login', 'logoff', 'challenge']);
 
 /** ExtensionState's numeric Status for a state name (pbx.c extension_state_mappings). */
-const EXTENSION_STATUS: Record<string, number> = {
-  Idle: 0, InUse: 1, Busy: 2, Unavailable: 4, Ringing: 8, 'InUse&Ringing': 9, Hold: 16, 'InUse&Hold': 17,
-};
+const EXTENSION_STATUS: ReadonlyMap<string, number> = new Map([
+  ['Idle', 0], ['InUse', 1], ['Busy', 2], ['Unavailable', 4], ['Ringing', 8], ['InUse&Ringing', 9], ['Hold', 16], ['InUse&Hold', 17],
+]);
+
+/** ExtensionState's Status for a state name; -1 for anything else (Asterisk's AST_EXTENSION_NOT_INUSE… unknown). */
+export function extensionStatus(stateName: string): number {
+  return EXTENSION_STATUS.get(stateName) ?? -1;
+}
 
 export class AmiActions {
   private readonly actions = new Map<string, { name: string } & Action>();
@@ -226,7 +231,7 @@ export class AmiActions {
         ['Exten', exten],
         ['Context', context],
         ['Hint', hint?.hint ?? ''],
-        ['Status', String(EXTENSION_STATUS[statusText] ?? -1)],
+        ['Status', String(extensionStatus(statusText))],
         ['StatusText', statusText],
       ],
     });
@@ -240,7 +245,7 @@ export class AmiActions {
       ['Exten', row.exten],
       ['Context', row.context],
       ['Hint', row.hint],
-      ['Status', String(EXTENSION_STATUS[row.deviceState] ?? -1)],
+      ['Status', String(extensionStatus(row.deviceState))],
       ['StatusText', row.deviceState],
     ]));
     return formatResponse('Success', request, { eventList: 'start', text: 'Extension Statuses will follow' }) +
