@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { aclAllows } from '../../lib/control/ami/ami-acl.js';
+import { aclAllows } from '../../lib/security/acl.js';
 import { DEFAULT_AMI_GENERAL, loadAmiConfig, parseAmiConfig, type AmiConfig } from '../../lib/control/ami/ami-config.js';
 import { AMI_CLASSES, ALL_CLASSES } from '../../lib/control/ami/ami-permissions.js';
 

@@ -4,7 +4,7 @@
  * session's challenge followed by the secret. Secrets and keys are compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { aclAllows } from './ami-acl.js';
+import { aclAllows } from '../../security/acl.js';
 import type { AmiUser } from './ami-config.js';
 import type { AmiMessage } from './ami-protocol.js';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readConfig, type ConfigEntry, type ConfigItem, type Diagnostic, type ReadFile } from '../../presence/dialplan-parser.js';
-import { parseAclRules, type AclRule } from './ami-acl.js';
+import { parseAclRules, type AclRule } from '../../security/acl.js';
 import { parseClassList } from './ami-permissions.js';
 
 export interface AmiUser {

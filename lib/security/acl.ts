@@ -1,6 +1,7 @@
 /**
- * manager.conf's `permit=` / `deny=` lines (Asterisk acl.c, ast_append_ha / ast_apply_ha): every rule that matches
- * the client's address decides in turn, so the last matching one wins; an address no rule matches is allowed.
+ * `permit=` / `deny=` lines of manager.conf users and pjsip.conf `type=acl` sections (Asterisk acl.c, ast_append_ha /
+ * ast_apply_ha): every rule that matches the client's address decides in turn, so the last matching one wins; an
+ * address no rule matches is allowed.
  */
 import net from 'node:net';
 

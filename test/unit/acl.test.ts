@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { aclAllows, parseAclRules, type AclRule } from '../../lib/control/ami/ami-acl.js';
+import { aclAllows, parseAclRules, type AclRule } from '../../lib/security/acl.js';
 
 function rules(...lines: Array<[sense: 'permit' | 'deny', value: string]>): AclRule[] {
   return lines.flatMap(([sense, value]) => parseAclRules(sense, value));
