@@ -17,6 +17,8 @@ import { UdpTransport } from './sip/udp-transport.js';
 import { WsTransport } from './sip/ws-transport.js';
 import { WS, WSS } from './sip/transport.js';
 import { openStore, type Store } from './store/store.js';
+import type { ChangeBus } from './store/change-bus.js';
+import { createMemoryBus } from './store/memory-bus.js';
 import { Notifier } from './subscriptions/notifier.js';
 import { EVENT_PACKAGE, SubscribeHandler } from './subscriptions/subscribe-handler.js';
 import { ACCEPTED_BODY_TYPES } from './presence/bodies.js';
@@ -32,6 +34,7 @@ export type { ServerConfig } from './config/server-config.js';
 /** The composition root: builds every module, wires them, and owns start, reload and stop. */
 export class PresenceServer {
   private store: Store | undefined;
+  private bus: ChangeBus | undefined;
   private stack: SipStack | undefined;
   private control: ControlServer | undefined;
   private manager: SubscriptionManager | undefined;
@@ -49,11 +52,12 @@ export class PresenceServer {
     const amiConfig = config.ami && this.loadAmiConfig(config.ami.configFile);
     fs.mkdirSync(config.dataDir, { recursive: true });
     this.store = await openStore(config.store, config.dataDir);
-    const presence = new PresenceService(this.store, log, config.limits);
+    this.bus = createMemoryBus();
+    const presence = new PresenceService({ store: this.store, bus: this.bus, node: config.node, log, caps: config.limits });
     this.presence = presence;
     await presence.load();
 
-    const journal = new SubscriptionJournal(this.store, log);
+    const journal = new SubscriptionJournal(this.store, log, config.node);
     const manager = new SubscriptionManager(journal, log, config.limits);
     this.manager = manager;
     const transports: Transport[] = config.listeners.map(({ transport, host, port }) => {
@@ -113,6 +117,7 @@ export class PresenceServer {
     await this.manager?.stop();
     await this.stack?.stop();
     this.presence?.stop();
+    await this.bus?.close();
     await this.store?.close();
   }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages the tests use, installed by the repo (never by hand). Safe to run again.
 # xmllint checks every PIDF body; SIPp, baresip, linphonec, sipsak and tshark are the interop peers.
+# redis-server backs the Redis store and change bus tests; kamailio fronts the cluster interop test.
 set -euo pipefail
-packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak)
+packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

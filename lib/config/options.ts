@@ -3,6 +3,7 @@
  * name), the defaults and docs/CONFIG.md; adding an option is adding one entry here and reading it where it is used.
  * Values are parsed by the entry's `parse`, which throws an Error whose message says what was expected.
  */
+import { hostname } from 'node:os';
 import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
 import { parseListenAddress } from '../sip/transport.js';
 import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
@@ -182,6 +183,10 @@ export const OPTIONS = {
   store: option({
     flag: 'store', arg: 'kind', section: 'store', key: 'kind', default: 'sqlite', parse: oneOf(STORE_CHOICES),
     help: 'sqlite (a file in the data directory) or memory (nothing kept across restarts)',
+  }),
+  nodeId: option({
+    flag: 'node-id', arg: 'name', section: 'store', key: 'node', default: hostname(), defaultText: 'the host name', parse: text,
+    help: "this node's name in a shared store: the owner of the subscriptions it serves (unique per node, stable across restarts)",
   }),
   maxHeaderBytes: option({
     flag: 'max-header-bytes', arg: 'n', section: 'limits', default: LIMITS.maxHeaderBytes, parse: positiveInteger,

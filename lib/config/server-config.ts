@@ -38,6 +38,8 @@ export interface ServerConfig {
   /** Whether NOTIFYs carry the digium_presence tuple: by User-Agent (auto), always, or never. */
   digiumTuple: OptionValues['digiumTuple'];
   store: OptionValues['store'];
+  /** This node's name on the change bus and as the owner of its subscriptions. */
+  node: string;
   /** The AMI listener and its manager.conf-style users file; no AMI when absent. */
   ami?: { host: string; port: number; configFile: string };
   /** What a request may make us keep (docs/RELIABILITY.md, "Limits"). */
@@ -79,6 +81,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     delivery: { ...DEFAULT_DELIVERY, maxFailures: values.notifyFailures, maxRate: values.notifyRate },
     digiumTuple: values.digiumTuple,
     store: values.store,
+    node: values.nodeId,
     limits: {
       maxHeaderBytes: values.maxHeaderBytes,
       maxRequestBytes: values.maxRequestBytes,

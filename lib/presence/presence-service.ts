@@ -1,14 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { isStateName, NOT_SET, sameState, type PresenceState, type PresenceValue } from './state.js';
-import { Publications, type Publication, type PublicationCaps } from './publications.js';
+import { Publications, type Publication, type PublicationCaps, type Stamp } from './publications.js';
 import type { PresenceRecord, Store } from '../store/store.js';
+import type { ChangeBus, StateChange } from '../store/change-bus.js';
 import type { Logger } from '../util/log.js';
 
 export const CUSTOM_PRESENCE = 'CustomPresence:';
 
 export interface PresenceServiceEvents {
   /**
-   * provider: 'CustomPresence:<name>'; fired after the change is durable, with the new effective state. record is
+   * provider: 'CustomPresence:<name>'; fired after the change is durable (made here or on another node), with the
+   * new effective state. record is
    * the CLI/AMI setting when that is what counts, else the effective state as a record (base64 false, updatedAt
    * when it last changed).
    */
@@ -18,12 +20,24 @@ export interface PresenceServiceEvents {
 /** The source that counts for a name: the CLI/AMI setting or a live publication. */
 type Source = { setting: PresenceRecord } | { publication: Publication };
 
+export interface PresenceServiceOptions {
+  store: Store;
+  /** Tells the other nodes about our changes and us about theirs. */
+  bus: ChangeBus;
+  /** This node's name on the bus. */
+  node: string;
+  log: Logger;
+  caps?: PublicationCaps;
+}
+
 /**
  * The CustomPresence provider. A name's effective state combines its CLI/AMI setting and its live PUBLISHed states:
  * the source changed last wins (ties go to the setting); when a publication expires or is removed, the next
- * most recent source counts again (docs/PUBLISH.md). Effective states are kept in memory (read on every NOTIFY),
- * written through to the store before anyone is told, and each is an immutable object replaced on change, so
- * bodies can be cached by identity.
+ * most recent source counts again (docs/PUBLISH.md). "Last" is the highest state-key version (Store.nextVersion),
+ * so every node sharing a store orders changes alike whatever its clock says. Effective states are kept in memory
+ * (read on every NOTIFY), written through to the store before anyone is told, announced on the change bus, and
+ * each is an immutable object replaced on change, so bodies can be cached by identity. A change announced by
+ * another node is re-read from the store.
  */
 export class PresenceService extends EventEmitter<PresenceServiceEvents> {
   /** The CLI/AMI settings, as `presencestate list` shows them. */
@@ -31,13 +45,25 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
   /** Effective states; a name without any source is absent (not_set). */
   private readonly states = new Map<string, PresenceState>();
   readonly publications: Publications;
+  private readonly store: Store;
+  private readonly bus: ChangeBus;
+  private readonly node: string;
+  private readonly log: Logger;
   private lastStamp = 0;
+  /** Highest version seen per name: a bus message at or below it has nothing new. */
+  private readonly versions = new Map<string, number>();
+  private stopListening: (() => void) | undefined;
 
-  constructor(private readonly store: Store, private readonly log: Logger, caps?: PublicationCaps) {
+  constructor({ store, bus, node, log, caps }: PresenceServiceOptions) {
     super();
-    this.publications = new Publications(store, (name) => this.update(name, false), () => this.stamp(), log, caps);
+    this.store = store;
+    this.bus = bus;
+    this.node = node;
+    this.log = log;
+    this.publications = new Publications(store, (name, version) => this.changedHere(name, version), (name) => this.newStamp(name), log, caps);
   }
 
+  /** Reads the store, then follows the other nodes' changes. */
   async load(): Promise<void> {
     let unreadable = 0;
     for (const record of await this.store.loadPresence()) {
@@ -57,10 +83,12 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
       const source = this.winner(name);
       if (source) this.states.set(name, stateOf(source));
     }
+    this.stopListening = this.bus.listen({ change: (change) => this.heard(change), resync: () => void this.rereadAll() });
   }
 
-  /** Stops expiring publications. */
+  /** Stops expiring publications and following the bus. */
   stop(): void {
+    this.stopListening?.();
     this.publications.stop();
   }
 
@@ -79,38 +107,91 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
   /** Stores the new setting durably; it becomes the effective state (it is the latest change), and listeners are
    *  notified even when the state is the same. */
   async set(name: string, value: PresenceValue): Promise<PresenceRecord> {
+    const { at, version } = await this.newStamp(name);
     const record: PresenceRecord = {
       name,
       state: value.state.state,
       subtype: value.state.subtype,
       message: value.state.message,
       base64: value.base64,
-      updatedAt: this.stamp(),
+      updatedAt: at,
+      version,
     };
-    await this.store.savePresence(record);
+    // Refused only when another node's later setting landed first: that one is the latest, and ours is already past.
+    if (!(await this.store.savePresence(record))) return (await this.store.getPresence(name)) ?? record;
     this.records.set(name, record);
-    this.update(name, true);
+    this.changedHere(name, version, true);
     return record;
   }
 
-  /** Strictly increasing ms timestamps, so "changed last" never ties within a run. */
-  private stamp(): number {
+  /** A new version of the name's state key, and a wall-clock time that never goes back within this run. */
+  private async newStamp(name: string): Promise<Stamp> {
+    const version = await this.store.nextVersion(CUSTOM_PRESENCE + name);
     this.lastStamp = Math.max(Date.now(), this.lastStamp + 1);
-    return this.lastStamp;
+    return { at: this.lastStamp, version };
   }
 
-  /** The precedence rule: the source with the latest change; the setting wins a tie. */
+  /** The precedence rule: the source with the highest version (then the latest time, for records older than
+   *  versions); the setting wins a tie. */
   private winner(name: string): Source | undefined {
     const setting = this.records.get(name);
     let source: Source | undefined = setting && { setting };
-    let changedAt = setting?.updatedAt ?? -Infinity;
+    let best = setting ? [setting.version, setting.updatedAt] : [-Infinity, -Infinity];
     for (const publication of this.publications.live(name)) {
-      if (publication.changedAt > changedAt) {
+      if (publication.version > best[0] || (publication.version === best[0] && publication.changedAt > best[1])) {
         source = { publication };
-        changedAt = publication.changedAt;
+        best = [publication.version, publication.changedAt];
       }
     }
     return source;
+  }
+
+  /** A change made on this node: tell the local listeners, then the other nodes. */
+  private changedHere(name: string, version: number | undefined, always = false): void {
+    this.update(name, always);
+    void this.announce(name, version);
+  }
+
+  private async announce(name: string, version: number | undefined): Promise<void> {
+    const key = CUSTOM_PRESENCE + name;
+    try {
+      const announced = version ?? (await this.store.nextVersion(key));
+      this.versions.set(name, Math.max(this.versions.get(name) ?? 0, announced));
+      await this.bus.publish({ key, version: announced, node: this.node });
+    } catch (error) {
+      // The change is stored: the other nodes read it when they resynchronise.
+      this.log.warn(`bus: could not announce the change of ${key}: ${(error as Error).message}`);
+    }
+  }
+
+  private heard(change: StateChange): void {
+    if (change.node === this.node || !change.key.startsWith(CUSTOM_PRESENCE)) return;
+    const name = change.key.slice(CUSTOM_PRESENCE.length);
+    if (change.version <= (this.versions.get(name) ?? 0)) return;
+    this.versions.set(name, change.version);
+    this.reread(name).catch((error: Error) => this.log.warn(`bus: could not re-read ${change.key} after a change on ${change.node}: ${error.message}`));
+  }
+
+  /** Another node changed a name: read its setting and publications again and tell the listeners what is new. */
+  private async reread(name: string): Promise<void> {
+    const [setting] = await Promise.all([this.store.getPresence(name), this.publications.reread(name)]);
+    const known = this.records.get(name);
+    const settingChanged = setting !== undefined && (known === undefined || setting.version > known.version);
+    if (settingChanged) this.records.set(name, setting);
+    this.update(name, settingChanged);
+  }
+
+  /** Messages may have been missed: re-read every name either side knows. */
+  private async rereadAll(): Promise<void> {
+    try {
+      const names = new Set([...this.records.keys(), ...this.publications.names()]);
+      for (const record of await this.store.loadPresence()) names.add(record.name);
+      for (const record of await this.store.loadPublications()) names.add(record.name);
+      for (const name of names) await this.reread(name);
+      this.log.info(`bus: re-read ${names.size} presence state(s) after missing changes`);
+    } catch (error) {
+      this.log.warn(`bus: could not re-read the presence states: ${(error as Error).message}`);
+    }
   }
 
   /** Recomputes a name's effective state and tells listeners when it changed (or always, for a CLI/AMI set). */
@@ -134,11 +215,11 @@ function stateOf(source: Source): PresenceState {
 function recordOf(name: string, source: Source | undefined, state: PresenceState): PresenceRecord {
   if (source && 'setting' in source) return source.setting;
   const updatedAt = source ? source.publication.changedAt : Date.now();
-  return { name, ...state, base64: false, updatedAt };
+  return { name, ...state, base64: false, updatedAt, version: source ? source.publication.version : 0 };
 }
 
 /** A stored row that really is a presence record (a broken file must not stop the start, nor put junk in a NOTIFY). */
 function isPresenceRecord(record: PresenceRecord): boolean {
   return typeof record.name === 'string' && isStateName(record.state) && typeof record.subtype === 'string' &&
-    typeof record.message === 'string' && Number.isSafeInteger(record.updatedAt);
+    typeof record.message === 'string' && Number.isSafeInteger(record.updatedAt) && Number.isSafeInteger(record.version);
 }

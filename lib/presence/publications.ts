@@ -23,6 +23,14 @@ export interface Publication {
   readonly changedAt: number;
   /** ms since epoch */
   readonly expiresAt: number;
+  /** The state key's version when the published state last changed: what orders it against other changes. */
+  readonly version: number;
+}
+
+/** When a change happened (wall clock, for people) and where it stands among the key's changes (for ordering). */
+export interface Stamp {
+  at: number;
+  version: number;
 }
 
 export type PublicationCaps = Pick<Limits, 'maxPublications' | 'maxPublicationsPerPresentity' | 'maxPublicationsPerSource'>;
@@ -53,13 +61,13 @@ function frozen({ state, subtype, message }: PresenceState): PresenceState {
 }
 
 function toRecord(entry: Entry): PublicationRecord {
-  const { etag, name, state, source, changedAt, expiresAt } = entry;
-  return { etag, name, state: state.state, subtype: state.subtype, message: state.message, source, changedAt, expiresAt };
+  const { etag, name, state, source, changedAt, expiresAt, version } = entry;
+  return { etag, name, state: state.state, subtype: state.subtype, message: state.message, source, changedAt, expiresAt, version };
 }
 
-function fromRecord(record: PublicationRecord): Entry {
-  const { etag, name, state, subtype, message, source, changedAt, expiresAt } = record;
-  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, address: '', dueAt: 0, heapIndex: -1 };
+function fromRecord(record: PublicationRecord, address = ''): Entry {
+  const { etag, name, state, subtype, message, source, changedAt, expiresAt, version } = record;
+  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, version, address, dueAt: 0, heapIndex: -1 };
 }
 
 /** What is wrong with a stored publication, if anything (a broken file must not stop the start). */
@@ -69,6 +77,7 @@ function recordProblem(record: PublicationRecord): string | undefined {
   }
   if (!isStateName(record.state)) return 'unknown state';
   if (!Number.isSafeInteger(record.changedAt) || !Number.isSafeInteger(record.expiresAt)) return 'times are not whole numbers';
+  if (!Number.isSafeInteger(record.version)) return 'version is not a whole number';
   return undefined;
 }
 
@@ -87,13 +96,14 @@ export class Publications {
   private readonly summary: LogSummary;
 
   /**
-   * @param changed called after any change to a name's publications (added, updated, removed, expired)
-   * @param clock gives changedAt stamps; the owner compares them with its own changes
+   * @param changed called after any change to a name's publications (added, updated, removed, expired), with the
+   *   version the change took when it took one (a new or modified state)
+   * @param stamp gives a new state its changedAt and version; the owner compares them with its own changes
    */
   constructor(
     private readonly store: Store,
-    private readonly changed: (name: string) => void,
-    private readonly clock: () => number,
+    private readonly changed: (name: string, version?: number) => void,
+    private readonly stamp: (name: string) => Promise<Stamp>,
     private readonly log: Logger,
     private readonly caps: PublicationCaps = DEFAULT_PUBLICATION_CAPS,
   ) {
@@ -136,10 +146,11 @@ export class Publications {
           `publish: refusing new publications (${refusal.reason}; latest from ${address} for ${name})`);
         return refusal;
       }
-      const entry: Entry = { etag: newEntityTag(), name, state: frozen(state), source, changedAt: this.clock(), expiresAt, address, dueAt: 0, heapIndex: -1 };
+      const { at, version } = await this.stamp(name);
+      const entry: Entry = { etag: newEntityTag(), name, state: frozen(state), source, changedAt: at, expiresAt, version, address, dueAt: 0, heapIndex: -1 };
       await this.store.savePublication(toRecord(entry));
       this.insert(entry);
-      this.changed(name);
+      this.changed(name, version);
       return entry;
     });
   }
@@ -151,12 +162,14 @@ export class Publications {
       const current = this.find(name, etag);
       if (!current) return undefined;
       const newState = update.state !== undefined && !sameState(update.state, current.state) ? update.state : undefined;
+      const stamp = newState ? await this.stamp(name) : { at: current.changedAt, version: current.version };
       const next: Entry = {
         etag: newEntityTag(),
         name,
         state: newState ? frozen(newState) : current.state,
         source: update.source,
-        changedAt: newState ? this.clock() : current.changedAt,
+        changedAt: stamp.at,
+        version: stamp.version,
         expiresAt: update.expiresAt,
         address: current.address,
         dueAt: 0,
@@ -165,7 +178,7 @@ export class Publications {
       await this.store.savePublication(toRecord(next), etag);
       this.delete(current);
       this.insert(next);
-      this.changed(name);
+      this.changed(name, newState ? stamp.version : undefined);
       return next;
     });
   }
@@ -179,6 +192,25 @@ export class Publications {
       this.delete(current);
       this.changed(name);
       return current;
+    });
+  }
+
+  /**
+   * Re-reads a name's publications from the store (another node changed them), after every change of ours in
+   * flight. Entries this node received keep their source address for the per-source cap.
+   */
+  reread(name: string): Promise<void> {
+    return this.serially(async () => {
+      const records = await this.store.getPublications(name);
+      const now = Date.now();
+      const addresses = new Map<string, string>();
+      for (const entry of [...(this.byName.get(name) ?? [])]) {
+        addresses.set(entry.etag, entry.address);
+        this.delete(entry);
+      }
+      for (const record of records) {
+        if (recordProblem(record) === undefined && record.expiresAt > now) this.insert(fromRecord(record, addresses.get(record.etag)));
+      }
     });
   }
 

@@ -34,11 +34,22 @@ class MemoryStore implements Store {
   private readonly presence = new Map<string, PresenceRecord>();
   private readonly subscriptions = new Map<string, SubscriptionRecord>();
   private readonly publications = new Map<string, PublicationRecord>();
+  private readonly versions = new Map<string, number>();
   private closed = false;
 
-  async savePresence(record: PresenceRecord): Promise<void> {
+  async nextVersion(key: string): Promise<number> {
     this.assertOpen();
+    const version = (this.versions.get(key) ?? 0) + 1;
+    this.versions.set(key, version);
+    return version;
+  }
+
+  async savePresence(record: PresenceRecord): Promise<boolean> {
+    this.assertOpen();
+    const stored = this.presence.get(record.name);
+    if (stored && stored.version >= record.version) return false;
     this.presence.set(record.name, { ...record });
+    return true;
   }
 
   async deletePresence(name: string): Promise<void> {
@@ -94,6 +105,11 @@ class MemoryStore implements Store {
     return [...this.publications.values()].map((record) => ({ ...record }));
   }
 
+  async getPublications(name: string): Promise<PublicationRecord[]> {
+    this.assertOpen();
+    return [...this.publications.values()].filter((record) => record.name === name).map((record) => ({ ...record }));
+  }
+
   async purgeExpiredPublications(now: number): Promise<number> {
     this.assertOpen();
     return purgeExpired(this.publications, now);
@@ -104,6 +120,7 @@ class MemoryStore implements Store {
     this.presence.clear();
     this.subscriptions.clear();
     this.publications.clear();
+    this.versions.clear();
   }
 
   private assertOpen(): void {

@@ -33,6 +33,14 @@ const MIGRATIONS: readonly string[] = [
      expires_at INTEGER NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX publications_by_expiry ON publications (expires_at);`,
+  `CREATE TABLE versions (
+     key     TEXT    PRIMARY KEY NOT NULL,
+     version INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   ALTER TABLE presence ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE publications ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE subscriptions ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+   CREATE INDEX publications_by_name ON publications (name);`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -44,10 +52,12 @@ interface PresenceRow {
   message: string;
   base64: number;
   updatedAt: number;
+  version: number;
 }
 
-const PRESENCE_COLUMNS = 'name, state, subtype, message, base64, updated_at AS updatedAt';
-const PUBLICATION_COLUMNS = 'etag, name, state, subtype, message, source, changed_at AS changedAt, expires_at AS expiresAt';
+const PRESENCE_COLUMNS = 'name, state, subtype, message, base64, updated_at AS updatedAt, version';
+const PUBLICATION_COLUMNS = 'etag, name, state, subtype, message, source, changed_at AS changedAt, expires_at AS expiresAt, version';
+const SUBSCRIPTION_COLUMNS = 'id, expires_at AS expiresAt, data, owner';
 
 function toPresenceRecord(row: PresenceRow): PresenceRecord {
   return { ...row, base64: row.base64 !== 0 };
@@ -80,60 +90,75 @@ function migrate(db: Database.Database): void {
 class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private closed = false;
-  private readonly upsertPresence: Database.Statement<[string, string, string, string, number, number]>;
+  private readonly bumpVersion: Database.Statement<[string], { version: number }>;
+  private readonly upsertPresence: Database.Statement<[string, string, string, string, number, number, number, number]>;
   private readonly removePresence: Database.Statement<[string]>;
   private readonly selectAllPresence: Database.Statement<[], PresenceRow>;
   private readonly selectPresence: Database.Statement<[string], PresenceRow>;
-  private readonly upsertSubscription: Database.Statement<[string, number, string]>;
+  private readonly upsertSubscription: Database.Statement<[string, number, string, string]>;
   private readonly removeSubscription: Database.Statement<[string]>;
   private readonly selectSubscriptions: Database.Statement<[number], SubscriptionRecord>;
   private readonly selectSubscriptionsAfter: Database.Statement<[number, number, string, number], SubscriptionRecord>;
   private readonly removeExpiredSubscriptions: Database.Statement<[number]>;
   private readonly writeSubscriptionBatch: (upserts: SubscriptionRecord[], deletes: string[]) => void;
-  private readonly upsertPublication: Database.Statement<[string, string, string, string, string, string, number, number]>;
+  private readonly upsertPublication: Database.Statement<[string, string, string, string, string, string, number, number, number]>;
   private readonly removePublication: Database.Statement<[string]>;
   private readonly selectPublications: Database.Statement<[], PublicationRecord>;
+  private readonly selectPublicationsOf: Database.Statement<[string], PublicationRecord>;
   private readonly removeExpiredPublications: Database.Statement<[number]>;
   private readonly replacePublication: (record: PublicationRecord, replaces: string | undefined) => void;
 
   constructor(private readonly db: Database.Database) {
+    this.bumpVersion = db.prepare(
+      'INSERT INTO versions (key, version) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1 RETURNING version',
+    );
+    // Conditional: a record only replaces one with a lower version (the upsert's WHERE skips the others).
     this.upsertPresence = db.prepare(
-      'INSERT OR REPLACE INTO presence (name, state, subtype, message, base64, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO presence (name, state, subtype, message, base64, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET state = excluded.state, subtype = excluded.subtype, message = excluded.message,
+         base64 = excluded.base64, updated_at = excluded.updated_at, version = excluded.version
+       WHERE presence.version < ?`,
     );
     this.removePresence = db.prepare('DELETE FROM presence WHERE name = ?');
     this.selectAllPresence = db.prepare(`SELECT ${PRESENCE_COLUMNS} FROM presence ORDER BY name`);
     this.selectPresence = db.prepare(`SELECT ${PRESENCE_COLUMNS} FROM presence WHERE name = ?`);
-    this.upsertSubscription = db.prepare('INSERT OR REPLACE INTO subscriptions (id, expires_at, data) VALUES (?, ?, ?)');
+    this.upsertSubscription = db.prepare('INSERT OR REPLACE INTO subscriptions (id, expires_at, data, owner) VALUES (?, ?, ?, ?)');
     this.removeSubscription = db.prepare('DELETE FROM subscriptions WHERE id = ?');
     // Latest expiry first, as the expiry index (which holds the id too) reads backwards.
     const latestFirst = 'ORDER BY expires_at DESC, id DESC LIMIT ?';
-    this.selectSubscriptions = db.prepare(`SELECT id, expires_at AS expiresAt, data FROM subscriptions ${latestFirst}`);
+    this.selectSubscriptions = db.prepare(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions ${latestFirst}`);
     this.selectSubscriptionsAfter = db.prepare(
-      `SELECT id, expires_at AS expiresAt, data FROM subscriptions WHERE expires_at < ? OR (expires_at = ? AND id < ?) ${latestFirst}`,
+      `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE expires_at < ? OR (expires_at = ? AND id < ?) ${latestFirst}`,
     );
     this.removeExpiredSubscriptions = db.prepare('DELETE FROM subscriptions WHERE expires_at <= ?');
     this.writeSubscriptionBatch = db.transaction((upserts: SubscriptionRecord[], deletes: string[]) => {
-      for (const record of upserts) this.upsertSubscription.run(record.id, record.expiresAt, record.data);
+      for (const record of upserts) this.upsertSubscription.run(record.id, record.expiresAt, record.data, record.owner);
       for (const id of deletes) this.removeSubscription.run(id);
     });
     this.upsertPublication = db.prepare(
-      `INSERT OR REPLACE INTO publications (etag, name, state, subtype, message, source, changed_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO publications (etag, name, state, subtype, message, source, changed_at, expires_at, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.removePublication = db.prepare('DELETE FROM publications WHERE etag = ?');
     this.selectPublications = db.prepare(`SELECT ${PUBLICATION_COLUMNS} FROM publications`);
+    this.selectPublicationsOf = db.prepare(`SELECT ${PUBLICATION_COLUMNS} FROM publications WHERE name = ?`);
     this.removeExpiredPublications = db.prepare('DELETE FROM publications WHERE expires_at <= ?');
     this.replacePublication = db.transaction((record: PublicationRecord, replaces: string | undefined) => {
       if (replaces !== undefined) this.removePublication.run(replaces);
-      const { etag, name, state, subtype, message, source, changedAt, expiresAt } = record;
-      this.upsertPublication.run(etag, name, state, subtype, message, source, changedAt, expiresAt);
+      const { etag, name, state, subtype, message, source, changedAt, expiresAt, version } = record;
+      this.upsertPublication.run(etag, name, state, subtype, message, source, changedAt, expiresAt, version);
     });
   }
 
-  async savePresence(record: PresenceRecord): Promise<void> {
+  async nextVersion(key: string): Promise<number> {
     this.assertOpen();
-    const { name, state, subtype, message, base64, updatedAt } = record;
-    this.upsertPresence.run(name, state, subtype, message, base64 ? 1 : 0, updatedAt);
+    return (this.bumpVersion.get(key) as { version: number }).version;
+  }
+
+  async savePresence(record: PresenceRecord): Promise<boolean> {
+    this.assertOpen();
+    const { name, state, subtype, message, base64, updatedAt, version } = record;
+    return this.upsertPresence.run(name, state, subtype, message, base64 ? 1 : 0, updatedAt, version, version).changes > 0;
   }
 
   async deletePresence(name: string): Promise<void> {
@@ -189,6 +214,11 @@ class SqliteStore implements Store {
   async loadPublications(): Promise<PublicationRecord[]> {
     this.assertOpen();
     return this.selectPublications.all();
+  }
+
+  async getPublications(name: string): Promise<PublicationRecord[]> {
+    this.assertOpen();
+    return this.selectPublicationsOf.all(name);
   }
 
   async purgeExpiredPublications(now: number): Promise<number> {

@@ -1,6 +1,7 @@
 /**
  * Persistence interface for presenced: CustomPresence states, SIP subscription dialogs and PUBLISHed states.
- * Every backend passes the shared suite in test/store/conformance.ts; see docs/STORE.md.
+ * Every backend passes the shared suite in test/store/conformance.ts; see docs/STORE.md. Telling other nodes that
+ * something changed is the ChangeBus's job (change-bus.ts), not the store's.
  */
 import type { PresenceStateName } from '../presence/state.js';
 
@@ -14,6 +15,8 @@ export interface PresenceRecord {
   base64: boolean;
   /** ms since epoch */
   updatedAt: number;
+  /** The state key's version when it was set (Store.nextVersion): orders changes alike on every node. */
+  version: number;
 }
 
 /** A persisted SIP subscription dialog. The store treats `data` as opaque (JSON text written by the subscription layer). */
@@ -23,6 +26,8 @@ export interface SubscriptionRecord {
   /** ms since epoch */
   expiresAt: number;
   data: string;
+  /** The node that holds the watcher's flow and sends its NOTIFYs ('' in records older than ownership). */
+  owner: string;
 }
 
 /** A live RFC 3903 publication: presence state a user agent PUBLISHed for a CustomPresence name. */
@@ -40,6 +45,8 @@ export interface PublicationRecord {
   changedAt: number;
   /** ms since epoch */
   expiresAt: number;
+  /** The state key's version when the published state last changed (Store.nextVersion). */
+  version: number;
 }
 
 /** A page of loadSubscriptions: the records after `after` (the last one of the previous page), at most `limit`. */
@@ -49,10 +56,19 @@ export interface SubscriptionPage {
 }
 
 export interface Store {
-  /** 'memory' | 'sqlite' */
+  /** 'memory' | 'sqlite' | 'redis' */
   readonly kind: string;
-  /** Durable when the promise resolves (SQLite: committed with synchronous=FULL) — the CLI is answered after this. */
-  savePresence(record: PresenceRecord): Promise<void>;
+  /**
+   * Increments and returns the version of a state key ('CustomPresence:6002'), atomically for every node sharing the
+   * store: each change takes one, so "changed last" means "highest version", whatever the nodes' clocks say.
+   */
+  nextVersion(key: string): Promise<number>;
+  /**
+   * A conditional write: saves unless the stored record has a version at least as high (a later change already
+   * landed); resolves whether it saved. Durable when the promise resolves (SQLite: committed with synchronous=FULL)
+   * — the CLI is answered after this.
+   */
+  savePresence(record: PresenceRecord): Promise<boolean>;
   deletePresence(name: string): Promise<void>;
   /** All records, sorted by name in Unicode code point order (the byte order of their UTF-8 encoding). */
   loadPresence(): Promise<PresenceRecord[]>;
@@ -78,6 +94,8 @@ export interface Store {
   deletePublication(etag: string): Promise<void>;
   /** All records, any order. */
   loadPublications(): Promise<PublicationRecord[]>;
+  /** The records of one CustomPresence name, any order (what another node re-reads after a change). */
+  getPublications(name: string): Promise<PublicationRecord[]>;
   /** Deletes publications with expiresAt <= now; returns how many. */
   purgeExpiredPublications(now: number): Promise<number>;
   /** Idempotent; every other method rejects with StoreClosedError afterwards. */

@@ -58,7 +58,8 @@ export class SubscriptionJournal {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Store, private readonly log: Logger, private readonly flushMs = 50) {}
+  /** @param node this node's name: its records name it as their owner, and it restores only its own */
+  constructor(private readonly store: Store, private readonly log: Logger, private readonly node = '', private readonly flushMs = 50) {}
 
   /** Records are keyed by the subscription's local tag (unique among live subscriptions). */
   saved(subscription: Subscription): void {
@@ -98,7 +99,7 @@ export class SubscriptionJournal {
     const upserts: SubscriptionRecord[] = [];
     for (const [id, subscription] of this.upserts) {
       if (upserts.length === FLUSH_CHUNK) break;
-      upserts.push(toRecord(subscription));
+      upserts.push(toRecord(subscription, this.node));
       this.upserts.delete(id);
     }
     const deletes: string[] = [];
@@ -126,8 +127,8 @@ export class SubscriptionJournal {
   }
 
   /**
-   * Every stored subscription that is still valid, latest expiry first, read a page at a time so that a store of any
-   * size can be restored. A record whose data is not a subscription (unreadable, wrong shape, larger than
+   * Every stored subscription of this node (or of no node: records older than ownership) that is still valid, latest
+   * expiry first, read a page at a time so that a store of any size can be restored. A record whose data is not a subscription (unreadable, wrong shape, larger than
    * `maxRecordBytes`) is skipped: one WARN says how many and why.
    */
   async *load(now: number, maxRecordBytes = Infinity): AsyncGenerator<{ id: string; persisted: PersistedSubscription }> {
@@ -138,6 +139,7 @@ export class SubscriptionJournal {
     let page = await this.store.loadSubscriptions({ limit: LOAD_PAGE });
     while (page.length > 0) {
       for (const record of page) {
+        if (record.owner !== this.node && record.owner !== '') continue;
         const problem = record.data.length > maxRecordBytes ? `larger than ${maxRecordBytes} bytes` : undefined;
         const persisted = problem === undefined ? readPersisted(record.data) : problem;
         if (typeof persisted !== 'string') {
@@ -185,7 +187,7 @@ export function readPersisted(data: string): PersistedSubscription | string {
   return record as unknown as PersistedSubscription;
 }
 
-function toRecord(subscription: Subscription): SubscriptionRecord {
+function toRecord(subscription: Subscription, owner: string): SubscriptionRecord {
   const data: PersistedSubscription = {
     callId: subscription.callId,
     localTag: subscription.localTag,
@@ -209,7 +211,7 @@ function toRecord(subscription: Subscription): SubscriptionRecord {
     context: subscription.context,
     expiresAt: expiryToEpochMs(expiresAt(subscription)),
   };
-  return { id: subscription.localTag, expiresAt: data.expiresAt, data: JSON.stringify(data) };
+  return { id: subscription.localTag, expiresAt: data.expiresAt, data: JSON.stringify(data), owner };
 }
 
 /**

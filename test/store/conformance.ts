@@ -28,17 +28,17 @@ const HOSTILE_STRINGS: readonly string[] = [
 ];
 
 function presence(name: string, overrides: Partial<PresenceRecord> = {}): PresenceRecord {
-  return { name, state: 'available', subtype: '', message: '', base64: false, updatedAt: 1_732_278_896_123, ...overrides };
+  return { name, state: 'available', subtype: '', message: '', base64: false, updatedAt: 1_732_278_896_123, version: 1, ...overrides };
 }
 
-function subscription(id: string, expiresAt = 1_732_278_900_000, data = `{"dialog":"${id}"}`): SubscriptionRecord {
-  return { id, expiresAt, data };
+function subscription(id: string, expiresAt = 1_732_278_900_000, data = `{"dialog":"${id}"}`, owner = 'node-a'): SubscriptionRecord {
+  return { id, expiresAt, data, owner };
 }
 
 function publication(etag: string, overrides: Partial<PublicationRecord> = {}): PublicationRecord {
   return {
     etag, name: '6002', state: 'away', subtype: 'lunch', message: 'back at two', source: 'sip:6002@pbx (Linphone/5.2)',
-    changedAt: 1_732_278_896_123, expiresAt: 1_732_278_900_000, ...overrides,
+    changedAt: 1_732_278_896_123, expiresAt: 1_732_278_900_000, version: 1, ...overrides,
   };
 }
 
@@ -86,10 +86,10 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         expect(await store.getPresence('6002')).to.deep.equal(record);
       });
 
-      it('overwrites the record saved under the same name', async function () {
-        await store.savePresence(presence('6002', { state: 'away', message: 'lunch', base64: true }));
-        const replacement = presence('6002', { state: 'available', updatedAt: 1_732_278_999_999 });
-        await store.savePresence(replacement);
+      it('overwrites the record saved under the same name with a higher version', async function () {
+        expect(await store.savePresence(presence('6002', { state: 'away', message: 'lunch', base64: true }))).to.equal(true);
+        const replacement = presence('6002', { state: 'available', updatedAt: 1_732_278_999_999, version: 2 });
+        expect(await store.savePresence(replacement)).to.equal(true);
         expect(await store.getPresence('6002')).to.deep.equal(replacement);
         expect(await store.loadPresence()).to.deep.equal([replacement]);
       });
@@ -100,6 +100,14 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         expect((await store.getPresence('Alice'))?.state).to.equal('away');
         expect((await store.getPresence('alice'))?.state).to.equal('xa');
         expect(await store.getPresence('ALICE')).to.equal(undefined);
+      });
+
+      it('refuses a write whose version is not above the stored one, keeping the stored record', async function () {
+        const latest = presence('6002', { state: 'dnd', version: 5 });
+        await store.savePresence(latest);
+        expect(await store.savePresence(presence('6002', { state: 'away', version: 4 }))).to.equal(false);
+        expect(await store.savePresence(presence('6002', { state: 'xa', version: 5 }))).to.equal(false);
+        expect(await store.getPresence('6002')).to.deep.equal(latest);
       });
 
       it('deletes a record and accepts deleting a missing name', async function () {
@@ -138,6 +146,25 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         if (loaded) loaded.message = 'changed by the caller after loading';
         (await store.loadPresence())[0].message = 'changed in a listed copy';
         expect((await store.getPresence('6002'))?.message).to.equal('original');
+      });
+    });
+
+    describe('versions', function () {
+      it('counts each key from 1, apart from every other key', async function () {
+        expect(await store.nextVersion('CustomPresence:6002')).to.equal(1);
+        expect(await store.nextVersion('CustomPresence:6002')).to.equal(2);
+        expect(await store.nextVersion('CustomPresence:6003')).to.equal(1);
+        expect(await store.nextVersion('Custom:6002')).to.equal(1);
+        expect(await store.nextVersion('CustomPresence:6002')).to.equal(3);
+      });
+
+      it('gives concurrent callers distinct versions', async function () {
+        const versions = await Promise.all(Array.from({ length: 50 }, () => store.nextVersion('CustomPresence:6002')));
+        expect([...versions].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 50 }, (_, index) => index + 1));
+      });
+
+      it('takes hostile keys', async function () {
+        for (const text of HOSTILE_STRINGS) expect(await store.nextVersion(text), JSON.stringify(text.slice(0, 20))).to.equal(1);
       });
     });
 
@@ -190,6 +217,12 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         expect(await store.loadSubscriptions({ after: subscription('a', 1000), limit: 2 })).to.deep.equal([]);
       });
 
+      it('keeps the owner of each record', async function () {
+        const records = [subscription('a', 1000, '{}', 'node-a'), subscription('b', 2000, '{}', 'node-b'), subscription('c', 3000, '{}', '')];
+        await store.writeSubscriptions(records, []);
+        expect(byId(await store.loadSubscriptions())).to.deep.equal(records);
+      });
+
       it('keeps subscriptions and presence apart even when keys are equal', async function () {
         await store.savePresence(presence('shared'));
         await store.writeSubscriptions([subscription('shared')], []);
@@ -232,6 +265,16 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         expect(byEtag(await store.loadPublications()).map(({ etag, state }) => [etag, state])).to.deep.equal([
           ['fresh', 'away'], ['new', 'away'], ['other', 'dnd'],
         ]);
+      });
+
+      it('lists the publications of one name, and none for an unknown one', async function () {
+        await store.savePublication(publication('e1'));
+        await store.savePublication(publication('e2', { name: '7000' }));
+        await store.savePublication(publication('e3', { version: 7 }));
+        expect(byEtag(await store.getPublications('6002'))).to.deep.equal([publication('e1'), publication('e3', { version: 7 })]);
+        expect(await store.getPublications('60')).to.deep.equal([]);
+        await store.deletePublication('e1');
+        expect(await store.getPublications('6002')).to.deep.equal([publication('e3', { version: 7 })]);
       });
 
       it('deletes by etag and accepts deleting a missing one', async function () {
@@ -294,6 +337,8 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
           savePublication: () => store.savePublication(publication('e1')),
           deletePublication: () => store.deletePublication('e1'),
           loadPublications: () => store.loadPublications(),
+          getPublications: () => store.getPublications('6002'),
+          nextVersion: () => store.nextVersion('CustomPresence:6002'),
           purgeExpiredPublications: () => store.purgeExpiredPublications(0),
         };
         for (const [method, call] of Object.entries(calls)) {

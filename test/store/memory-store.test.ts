@@ -22,7 +22,7 @@ describe('openStore memory', function () {
   it('gives every opened store its own data', async function () {
     const first = await openStore('memory', '');
     const second = await openStore('memory', '');
-    await first.savePresence({ name: '6002', state: 'away', subtype: '', message: '', base64: false, updatedAt: 1 });
+    await first.savePresence({ name: '6002', state: 'away', subtype: '', message: '', base64: false, updatedAt: 1, version: 1 });
     expect(await second.getPresence('6002')).to.equal(undefined);
     await first.close();
     await second.close();

@@ -33,15 +33,16 @@ describe('sqlite store migration from version 1', function () {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('upgrades a version 1 file in place, keeping its states and subscriptions and adding publications', async function () {
+  it('upgrades a version 1 file in place, keeping its states and subscriptions, adding publications, versions and owners', async function () {
     const store = await openStore('sqlite', dataDir);
     try {
       expect(await store.loadPresence()).to.deep.equal([
-        { name: '6002', state: 'dnd', subtype: 'meeting', message: 'Quarterly review', base64: false, updatedAt: 1_732_278_896_123 },
+        { name: '6002', state: 'dnd', subtype: 'meeting', message: 'Quarterly review', base64: false, updatedAt: 1_732_278_896_123, version: 0 },
       ]);
-      expect(await store.loadSubscriptions()).to.deep.equal([{ id: 'dialog-1', expiresAt: 1_732_278_900_000, data: '{}' }]);
+      expect(await store.loadSubscriptions()).to.deep.equal([{ id: 'dialog-1', expiresAt: 1_732_278_900_000, data: '{}', owner: '' }]);
+      expect(await store.nextVersion('CustomPresence:6002')).to.equal(1);
       const record: PublicationRecord = {
-        etag: 'e1', name: '6002', state: 'away', subtype: '', message: '', source: 'sip:6002@pbx', changedAt: 1, expiresAt: 2,
+        etag: 'e1', name: '6002', state: 'away', subtype: '', message: '', source: 'sip:6002@pbx', changedAt: 1, expiresAt: 2, version: 1,
       };
       await store.savePublication(record);
       expect(await store.loadPublications()).to.deep.equal([record]);

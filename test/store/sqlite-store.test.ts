@@ -89,7 +89,7 @@ describe('sqlite store', function () {
 
   it('keeps a saved presence when the writing process is killed with SIGKILL right after the save', async function () {
     const record: PresenceRecord = {
-      name: '6002', state: 'dnd', subtype: 'meeting', message: 'back at 3', base64: false, updatedAt: 1_732_278_896_123,
+      name: '6002', state: 'dnd', subtype: 'meeting', message: 'back at 3', base64: false, updatedAt: 1_732_278_896_123, version: 1,
     };
     // From <build>/test/store/ to <build>/lib/store/, so this works from dist/ and from any .build-* folder.
     const storeModule = new URL('../../lib/store/store.js', import.meta.url).href;

@@ -3,6 +3,7 @@ import { PresenceService } from '../../lib/presence/presence-service.js';
 import type { Publication } from '../../lib/presence/publications.js';
 import { parsePresenceValue, type PresenceState } from '../../lib/presence/state.js';
 import { createMemoryStore } from '../../lib/store/memory-store.js';
+import { createMemoryBus } from '../../lib/store/memory-bus.js';
 import type { PresenceRecord, Store } from '../../lib/store/store.js';
 import { createLogger } from '../../lib/util/log.js';
 
@@ -19,7 +20,7 @@ describe('presence/presence-service aggregation of publications', () => {
   let changes: Change[];
 
   async function openService(): Promise<PresenceService> {
-    const service = new PresenceService(store, createLogger('error', () => undefined));
+    const service = new PresenceService({ store, bus: createMemoryBus(), node: 'node-a', log: createLogger('error', () => undefined) });
     await service.load();
     service.on('change', (provider, state, record) => changes.push({ provider, state, record }));
     return service;

@@ -17,7 +17,7 @@ describe('presence/publications', () => {
   let stamp: number;
 
   function open(over: Store): Publications {
-    return new Publications(over, (name) => changes.push(name), () => ++stamp, createLogger('error', () => undefined));
+    return new Publications(over, (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }), createLogger('error', () => undefined));
   }
 
   beforeEach(() => {
@@ -54,7 +54,7 @@ describe('presence/publications', () => {
     expect(publications.live('6002')).to.deep.equal([added]);
     expect(changes).to.deep.equal(['6002']);
     expect(await store.loadPublications()).to.deep.equal([{
-      etag: added!.etag, name: '6002', state: 'away', subtype: '', message: 'lunch', source: SOURCE, changedAt: 1001, expiresAt,
+      etag: added!.etag, name: '6002', state: 'away', subtype: '', message: 'lunch', source: SOURCE, changedAt: 1001, expiresAt, version: 1001,
     }]);
   });
 
@@ -151,7 +151,7 @@ describe('presence/publications', () => {
 
   describe('load', () => {
     function record(etag: string, expiresAt: number): PublicationRecord {
-      return { etag, name: '6002', state: 'xa', subtype: 'travel', message: 'abroad', source: SOURCE, changedAt: 5, expiresAt };
+      return { etag, name: '6002', state: 'xa', subtype: 'travel', message: 'abroad', source: SOURCE, changedAt: 5, expiresAt, version: 5 };
     }
 
     it('restores live publications, frozen, and purges expired ones from the store', async () => {
