@@ -20,8 +20,9 @@ import { openStore, type Store } from './store/store.js';
 import type { ChangeBus } from './store/change-bus.js';
 import { createMemoryBus } from './store/memory-bus.js';
 import { Notifier } from './subscriptions/notifier.js';
-import { EVENT_PACKAGE, SubscribeHandler } from './subscriptions/subscribe-handler.js';
-import { ACCEPTED_BODY_TYPES } from './presence/bodies.js';
+import { SubscribeHandler } from './subscriptions/subscribe-handler.js';
+import { EventPackages } from './subscriptions/event-package.js';
+import { PresencePackage } from './presence/presence-package.js';
 import { SubscriptionManager } from './subscriptions/subscription-manager.js';
 import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
 import { FlowPool } from './subscriptions/flow-pool.js';
@@ -58,7 +59,8 @@ export class PresenceServer {
     await presence.load();
 
     const journal = new SubscriptionJournal(this.store, log, config.node);
-    const manager = new SubscriptionManager(journal, log, config.limits);
+    const packages = new EventPackages();
+    const manager = new SubscriptionManager(journal, packages, log, config.limits);
     this.manager = manager;
     const transports: Transport[] = config.listeners.map(({ transport, host, port }) => {
       if (transport === 'UDP') return new UdpTransport(host, port);
@@ -69,19 +71,21 @@ export class PresenceServer {
     const reclaimer = new MemoryReclaimer(log);
     const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left), config.limits);
     this.stack = stack;
-    const notifier = new Notifier({ stack, presence, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
-    manager.attach(notifier, presence);
+    const notifier = new Notifier({ stack, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
+    manager.attach(notifier);
+    presence.on('change', (provider) => manager.stateChanged(provider));
     const flows = new FlowPool();
     const { hints } = this;
     const { context, expiry } = config;
-    const subscribeHandler = new SubscribeHandler({ manager, flows, hints, context, expiry, digiumMode: config.digiumTuple, log, maxDialogBytes: config.limits.maxDialogBytes });
     const publishHandler = new PublishHandler({ publications: presence.publications, hints, context, expiry, log });
+    packages.register(new PresencePackage(presence, publishHandler.handle));
+    const subscribeHandler = new SubscribeHandler({ manager, packages, flows, hints, context, expiry, digiumMode: config.digiumTuple, log, maxDialogBytes: config.limits.maxDialogBytes });
     hints.on('reload', (dialplan) => manager.reresolve(dialplan));
 
-    const router = new MethodRouter({ accept: [...ACCEPTED_BODY_TYPES], allowEvents: [EVENT_PACKAGE] }).on('SUBSCRIBE', subscribeHandler.handle)
-      .on('PUBLISH', publishHandler.handle);
+    const router = new MethodRouter({ accept: packages.bodyTypes, allowEvents: packages.events }).on('SUBSCRIBE', subscribeHandler.handle)
+      .on('PUBLISH', packages.dispatchPublish);
     await stack.start(router.handle, (connection) => manager.connectionClosed(connection));
-    const restored = await manager.restore(hints.current, (persisted, hint) => restoreSubscription(persisted, hint, flows));
+    const restored = await manager.restore(hints.current, (persisted, eventPackage, hint) => restoreSubscription(persisted, eventPackage, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
     const commands = new PresenceCommands(presence, manager, () => hints.current);

@@ -8,7 +8,6 @@ import { parseNameAddr } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import { parseUri } from '../sip/uri.js';
-import { acceptEvent } from '../subscriptions/subscribe-handler.js';
 import { authorize, contextFor } from '../sip/pipeline.js';
 import { ERRORS, OK, sipAnswer, type SipAnswer } from '../errors.js';
 import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
@@ -39,9 +38,9 @@ export interface PublishHandlerOptions {
 }
 
 /**
- * The event state compositor of RFC 3903 for `Event: presence`: validates a PUBLISH in the order of §6, resolves
- * the Request-URI to the CustomPresence name of its hint, and adds, refreshes, modifies or removes a publication,
- * answering exactly once — after the change is durable.
+ * The event state compositor of RFC 3903 for `Event: presence` (EventPackages routed it here by its event, §6 step
+ * 2): validates a PUBLISH in the order of §6, resolves the Request-URI to the CustomPresence name of its hint, and
+ * adds, refreshes, modifies or removes a publication, answering exactly once — after the change is durable.
  */
 export class PublishHandler {
   private readonly publications: Publications;
@@ -70,8 +69,6 @@ export class PublishHandler {
       respond(refusal);
       return;
     }
-    // §6 step 2: only the presence event package.
-    if (!acceptEvent(request, respond)) return;
     const operation = this.operation(request, name, respond);
     if (operation === undefined) return;
     this.apply(name, operation, source(request), incoming.flow.remoteHost).then(

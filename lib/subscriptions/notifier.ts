@@ -1,6 +1,3 @@
-import { renderBody } from '../presence/bodies.js';
-import type { PresenceService } from '../presence/presence-service.js';
-import type { PresenceState } from '../presence/state.js';
 import { parseNameAddr } from '../sip/headers.js';
 import { parseUri } from '../sip/uri.js';
 import type { OutgoingRequest, TransactionResult } from '../sip/client-transaction.js';
@@ -8,6 +5,7 @@ import { PRODUCT, type SipStack } from '../sip/stack.js';
 import { viaHeader, type Target } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { newBranch } from '../util/random.js';
+import { BODY_COUNTER } from './event-package.js';
 import { expiresAt, GONE, NEVER_SENT, watcherUri, type DeliveryTimer, type Subscription } from './subscription.js';
 import type { SubscriptionJournal } from './subscription-journal.js';
 import { classifyFailure, retryDelay, type DeliveryPolicy } from './delivery-policy.js';
@@ -17,11 +15,22 @@ import { msSinceWrapped, EXPIRY_CLOCK, wrappedNowMs } from '../util/clock.js';
 const EMPTY = Buffer.alloc(0);
 
 /** One body variant; watchers that would get the same body share it (see Notifier.body). */
-export interface BodyVariant { readonly contentType: string; readonly hasDevice: boolean; state: PresenceState | undefined; body: Buffer }
+export interface BodyVariant {
+  readonly contentType: string;
+  /** The state keys the body depends on: it is built again when one of them changed after `builtAt`. */
+  readonly keys: readonly string[];
+  /** The change generation it was built at; NEVER_BUILT before the first build. */
+  builtAt: number;
+  /** The body's bytes; for a counted package, the bytes before the counter. */
+  body: Buffer;
+  /** For a counted package, the bytes after the counter. */
+  tail: Buffer | undefined;
+}
+
+const NEVER_BUILT = -1;
 
 export interface NotifierOptions {
   stack: SipStack;
-  presence: PresenceService;
   journal: SubscriptionJournal;
   policy: DeliveryPolicy;
   log: Logger;
@@ -36,24 +45,27 @@ export interface NotifierOptions {
  * Transient failures are retried with back-off; see DeliveryPolicy.
  */
 export class Notifier {
-  /** Body variants by (format, presentity, tuple, device, digium); each is rebuilt only when its state changes. */
+  /** Body variants by event package and the package's variant key; each is rebuilt only when its state changes. */
   private readonly variants = new Map<string, BodyVariant>();
+  /** Counts state changes; each state key remembers the count of its last change. */
+  private generation = 0;
+  private readonly keyChangedAt = new Map<string, number>();
   private readonly delayed: TimerQueue<DeliveryTimer>;
   private readonly minIntervalMs: number;
+  private stopped = false;
   /** NOTIFY transactions open right now. */
   inFlight = 0;
   /** Called whenever a NOTIFY transaction ends (the fan-out uses it to keep a window of open transactions). */
   onSettled: () => void = () => undefined;
 
   private readonly stack: SipStack;
-  private readonly presence: PresenceService;
   private readonly journal: SubscriptionJournal;
   private readonly policy: DeliveryPolicy;
   private readonly log: Logger;
   private readonly onGone: NotifierOptions['onGone'];
 
   constructor(options: NotifierOptions) {
-    ({ stack: this.stack, presence: this.presence, journal: this.journal, policy: this.policy, log: this.log, onGone: this.onGone } = options);
+    ({ stack: this.stack, journal: this.journal, policy: this.policy, log: this.log, onGone: this.onGone } = options);
     this.minIntervalMs = 1000 / this.policy.maxRate;
     this.delayed = new TimerQueue((timer) => {
       if (timer.subscription.pending) this.notify(timer.subscription);
@@ -64,7 +76,7 @@ export class Notifier {
   notify(subscription: Subscription): void {
     if (subscription.terminated === GONE) return;
     subscription.pending = true;
-    if (subscription.inFlight || this.isDelayed(subscription)) return;
+    if (this.stopped || subscription.inFlight || this.isDelayed(subscription)) return;
     if (subscription.lastSentAt !== NEVER_SENT) {
       const wait = this.minIntervalMs - msSinceWrapped(subscription.lastSentAt);
       if (wait > 0) {
@@ -78,7 +90,14 @@ export class Notifier {
     subscription.inFlight = this.stack.sendRequest(this.build(subscription), (result) => this.delivered(subscription, result));
   }
 
+  /** A state key changed: the bodies that depend on it are built again when next needed. */
+  stateChanged(key: string): void {
+    this.keyChangedAt.set(key, ++this.generation);
+  }
+
+  /** No NOTIFY leaves after this (the journal then records the last CSeq sent; see SubscriptionJournal.settle). */
   stop(): void {
+    this.stopped = true;
     this.delayed.stop();
   }
 
@@ -127,33 +146,37 @@ export class Notifier {
   }
 
   /**
-   * The body for the subscription's variant (format, presentity, tuple, device, digium), built once per state change
-   * and shared by every watcher of that variant: a fan-out builds one body, not one per watcher.
+   * The body for the subscription's variant, built once per state change and shared by every watcher of that
+   * variant: a fan-out builds one body, not one per watcher. A counted package's body is split around its counter,
+   * so each watcher's NOTIFY only puts its own number between the two shared halves.
    */
-  private body(subscription: Subscription): BodyVariant {
+  private body(subscription: Subscription): Buffer {
     const variant = (subscription.variant ??= this.variantOf(subscription));
-    const state = this.presence.stateOf(subscription.hint.presence);
-    if (variant.state !== state) {
-      const { body } = renderBody(subscription.format, {
-        entity: subscription.presentity,
-        tupleId: subscription.exten,
-        hasDevice: variant.hasDevice,
-        presence: state,
-        digium: subscription.digium,
-      });
-      variant.state = state;
+    if (this.isStale(variant)) {
+      const text = subscription.eventPackage.render(subscription);
+      variant.builtAt = this.generation;
+      const at = subscription.eventPackage.counted ? text.indexOf(BODY_COUNTER) : -1;
       // Encoded once per state change: every NOTIFY of the variant copies these bytes.
-      variant.body = Buffer.from(body, 'utf8');
+      variant.body = Buffer.from(at < 0 ? text : text.slice(0, at), 'utf8');
+      variant.tail = at < 0 ? undefined : Buffer.from(text.slice(at + BODY_COUNTER.length), 'utf8');
     }
-    return variant;
+    if (variant.tail === undefined) return variant.body;
+    return Buffer.concat([variant.body, Buffer.from(String(subscription.bodyVersion++), 'latin1'), variant.tail]);
+  }
+
+  private isStale(variant: BodyVariant): boolean {
+    if (variant.builtAt === NEVER_BUILT) return true;
+    for (const key of variant.keys) if ((this.keyChangedAt.get(key) ?? NEVER_BUILT) > variant.builtAt) return true;
+    return false;
   }
 
   private variantOf(subscription: Subscription): BodyVariant {
-    const hasDevice = subscription.hint.devices.length > 0;
-    const key = `${subscription.format.contentType}\n${subscription.presentity}\n${subscription.exten}\n${hasDevice}\n${subscription.digium}`;
+    const eventPackage = subscription.eventPackage;
+    const key = `${eventPackage.event}\n${eventPackage.variantKey(subscription)}`;
     let variant = this.variants.get(key);
     if (!variant) {
-      variant = { contentType: subscription.format.contentType, hasDevice, state: undefined, body: EMPTY };
+      const keys = eventPackage.stateKeys(subscription.hint);
+      variant = { contentType: subscription.format.contentType, keys, builtAt: NEVER_BUILT, body: EMPTY, tail: undefined };
       this.variants.set(key, variant);
     }
     return variant;
@@ -163,7 +186,8 @@ export class Notifier {
     const branch = newBranch();
     subscription.localCseq++;
     this.journal.reserveCseq(subscription);
-    const { contentType, body } = this.body(subscription);
+    const body = this.body(subscription);
+    const { contentType } = subscription.variant!;
     const state = subscription.terminated
       ? `terminated;reason=${subscription.terminated}`
       : `active;expires=${Math.max(0, Math.floor(EXPIRY_CLOCK.msUntil(expiresAt(subscription)) / 1000))}`;
@@ -174,7 +198,8 @@ export class Notifier {
       requestUri = routing.requestUri;
       for (const hop of routing.routes) routes += `Route: ${hop}\r\n`;
     }
-    const event = subscription.eventId === undefined ? 'presence' : `presence;id=${subscription.eventId}`;
+    const { event: name } = subscription.eventPackage;
+    const event = subscription.eventId === undefined ? name : `${name};id=${subscription.eventId}`;
     const head =
       `NOTIFY ${requestUri} SIP/2.0\r\n` +
       viaHeader(subscription.flow, subscription.sentBy, branch) +

@@ -1,8 +1,7 @@
 import { ERRORS, OK, sipAnswer } from '../errors.js';
 import type { HintDirectory } from '../presence/hint-directory.js';
-import { ACCEPTED_BODY_TYPES, negotiateBody } from '../presence/bodies.js';
 import { wantsDigiumTuple, type DigiumMode } from '../presence/pidf.js';
-import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues, type EventHeader } from '../sip/headers.js';
+import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
 import { authorize, contextFor } from '../sip/pipeline.js';
 import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
@@ -12,18 +11,18 @@ import { parseUri } from '../sip/uri.js';
 import type { Logger } from '../util/log.js';
 import { expiryIn } from '../util/clock.js';
 import { detach, InternPool } from '../util/strings.js';
+import type { EventPackage, EventPackages } from './event-package.js';
 import type { FlowPool } from './flow-pool.js';
 import { createSubscription, dialogBytes, resourceKey, type Subscription } from './subscription.js';
 import { REFUSALS } from '../limits/refusals.js';
 import { CSEQ_BLOCK } from './subscription-journal.js';
 import type { SubscriptionManager } from './subscription-manager.js';
 
-export const EVENT_PACKAGE = 'presence';
-
 const NO_ROUTES: string[] = [];
 
 export interface SubscribeHandlerOptions {
   manager: SubscriptionManager;
+  packages: EventPackages;
   flows: FlowPool;
   hints: HintDirectory;
   /** The dialplan context Request-URIs resolve in. */
@@ -36,14 +35,15 @@ export interface SubscribeHandlerOptions {
 }
 
 /**
- * The notifier side of RFC 6665 / RFC 3856 for SUBSCRIBE: validates, resolves the Request-URI against the hints,
- * creates, refreshes and ends subscriptions, and answers each request exactly once.
+ * The notifier side of RFC 6665 for SUBSCRIBE: finds the event package, validates, resolves the Request-URI with the
+ * package, creates, refreshes and ends subscriptions, and answers each request exactly once.
  */
 export class SubscribeHandler {
   /** Values many subscriptions share are stored once (see lib/util/strings.ts). */
   private readonly shared = new InternPool();
 
   private readonly manager: SubscriptionManager;
+  private readonly packages: EventPackages;
   private readonly flows: FlowPool;
   private readonly hints: HintDirectory;
   private readonly context: string;
@@ -54,25 +54,30 @@ export class SubscribeHandler {
   private readonly maxDialogBytes: number;
 
   constructor(options: SubscribeHandlerOptions) {
-    ({ manager: this.manager, flows: this.flows, hints: this.hints, context: this.context, expiry: this.expiry,
+    ({ manager: this.manager, packages: this.packages, flows: this.flows, hints: this.hints, context: this.context, expiry: this.expiry,
       digiumMode: this.digiumMode, log: this.log, maxDialogBytes: this.maxDialogBytes = Infinity } = options);
   }
 
   readonly handle = (incoming: IncomingRequest): void => {
     const { request, respond } = incoming;
-    const event = acceptEvent(request, respond);
-    if (!event) return;
+    // RFC 6665 §4.2.1.1 / §8.2.1: an unknown or missing event package gets 489 with the packages we have.
+    const event = parseEvent(request.get('event') ?? '');
+    const eventPackage = event ? this.packages.get(event.event) : undefined;
+    if (!event || !eventPackage) {
+      respond(sipAnswer(ERRORS.BAD_EVENT), { headers: [['Allow-Events', this.packages.events.join(', ')]] });
+      return;
+    }
     const toTag = parseNameAddr(request.get('to')!)!.params['tag'];
-    if (toTag) this.inDialog(incoming, toTag, event.params['id'] ?? undefined);
-    else this.initial(incoming, event.params['id'] ?? undefined);
+    if (toTag) this.inDialog(incoming, toTag, eventPackage, event.params['id'] ?? undefined);
+    else this.initial(incoming, eventPackage, event.params['id'] ?? undefined);
   };
 
-  private initial(incoming: IncomingRequest, eventId: string | undefined): void {
+  private initial(incoming: IncomingRequest, eventPackage: EventPackage, eventId: string | undefined): void {
     const { request, respond, flow } = incoming;
-    // RFC 6665 §4.1.2 / RFC 3856 §6.6: a body the watcher accepts (no Accept means PIDF), or 406 naming ours.
-    const format = negotiateBody(request.getAll('accept'));
+    // RFC 6665 §4.1.2: a body the watcher accepts (no Accept means the package's default), or 406 naming ours.
+    const format = eventPackage.negotiate(request.getAll('accept'));
     if (!format) {
-      const accepted = ACCEPTED_BODY_TYPES.join(', ');
+      const accepted = eventPackage.bodyTypes.map((type) => type.contentType).join(', ');
       respond(sipAnswer(ERRORS.NOT_ACCEPTABLE, accepted), { headers: [['Accept', accepted]] });
       return;
     }
@@ -85,7 +90,7 @@ export class SubscribeHandler {
     const requestUri = parseUri(request.uri)!;
     const exten = requestUri.user === undefined ? undefined : decodeURIComponent(requestUri.user);
     const context = contextFor(incoming.principal, 'SUBSCRIBE', this.context);
-    const hint = exten === undefined ? undefined : this.hints.current.resolve(exten, context);
+    const hint = exten === undefined ? undefined : eventPackage.resolve(this.hints.current, exten, context);
     if (!hint || exten === undefined) {
       this.log.info(`subscribe: no hint for ${exten ?? request.uri}@${context}`);
       respond(sipAnswer(ERRORS.NO_HINT));
@@ -120,7 +125,9 @@ export class SubscribeHandler {
       userAgent: this.shared.intern(request.get('user-agent') ?? ''),
       presentity: this.shared.intern(`sip:${requestUri.user}@${requestUri.host}`),
       digium: wantsDigiumTuple(this.digiumMode, request.get('user-agent')),
+      eventPackage,
       format,
+      bodyVersion: 0,
       exten: this.shared.intern(exten),
       context,
       hint,
@@ -143,12 +150,12 @@ export class SubscribeHandler {
     this.manager.add(subscription);
   }
 
-  private inDialog(incoming: IncomingRequest, localTag: string, eventId: string | undefined): void {
+  private inDialog(incoming: IncomingRequest, localTag: string, eventPackage: EventPackage, eventId: string | undefined): void {
     const { request, respond, flow } = incoming;
     const remoteTag = parseNameAddr(request.get('from')!)!.params['tag'] ?? undefined;
     const subscription = this.manager.find(request.get('call-id')!, localTag, remoteTag);
-    // RFC 6665 §4.1.2.2: a SUBSCRIBE for a dialog or event id we do not know gets 481.
-    if (!subscription || subscription.eventId !== eventId) {
+    // RFC 6665 §4.1.2.2: a SUBSCRIBE for a dialog, event package or event id we do not know gets 481.
+    if (!subscription || subscription.eventPackage !== eventPackage || subscription.eventId !== eventId) {
       respond(sipAnswer(ERRORS.NO_SUBSCRIPTION));
       return;
     }
@@ -177,13 +184,6 @@ export class SubscribeHandler {
   }
 }
 
-/** RFC 6665 §4.2.1.1 / §8.2.1: the Event header, or 489 with the packages we have (for SUBSCRIBE and PUBLISH). */
-export function acceptEvent(request: SipRequest, respond: IncomingRequest['respond']): EventHeader | undefined {
-  const event = parseEvent(request.get('event') ?? '');
-  if (event && event.event === EVENT_PACKAGE) return event;
-  respond(sipAnswer(ERRORS.BAD_EVENT), { headers: [['Allow-Events', EVENT_PACKAGE]] });
-  return undefined;
-}
 
 function contactUri(request: SipRequest): string | undefined {
   const value = request.get('contact');

@@ -1,7 +1,8 @@
 import type { Store, SubscriptionRecord } from '../store/store.js';
 import type { Logger } from '../util/log.js';
-import { bodyFormat, PIDF_FORMAT } from '../presence/bodies.js';
 import type { Hint } from '../presence/hints.js';
+import { PRESENCE_EVENT } from '../presence/presence-package.js';
+import type { EventPackage } from './event-package.js';
 import { epochMsToExpiry, expiryToEpochMs } from '../util/clock.js';
 import type { FlowPool } from './flow-pool.js';
 import { transportKind, UDP, type ViaTransport } from '../sip/transport.js';
@@ -40,7 +41,14 @@ export interface PersistedSubscription {
   userAgent: string;
   presentity: string;
   digium: boolean;
+  /** The event package; records written before there were several are presence subscriptions. */
+  event: string;
   format: string;
+  /**
+   * The body counter (dialog-info version) the NOTIFY after `cseqCeiling` carries: counter and CSeq rise together,
+   * so a restart that continues the CSeq from the ceiling continues the counter with it.
+   */
+  version: number;
   exten: string;
   context: string;
   /** Wall-clock milliseconds. */
@@ -86,6 +94,15 @@ export class SubscriptionJournal {
     if (subscription.localCseq + CSEQ_BLOCK / 2 < subscription.cseqCeiling) return;
     subscription.cseqCeiling = subscription.localCseq + CSEQ_BLOCK;
     if (!subscription.terminated) this.saved(subscription);
+  }
+
+  /**
+   * A graceful stop: no NOTIFY follows, so the ceiling comes down to the last CSeq sent and the restart continues
+   * CSeq and body counter exactly where they are.
+   */
+  settle(subscription: Subscription): void {
+    subscription.cseqCeiling = subscription.localCseq;
+    this.saved(subscription);
   }
 
   /**
@@ -184,6 +201,11 @@ export function readPersisted(data: string): PersistedSubscription | string {
   if (record.eventId !== undefined && typeof record.eventId !== 'string') return 'eventId is not a string';
   if (record.protocol !== 'UDP' && record.protocol !== 'TCP') return 'protocol is neither UDP nor TCP';
   if (typeof record.digium !== 'boolean') return 'digium is not true or false';
+  // Records written before there were several event packages are presence subscriptions without a body counter.
+  record.event ??= PRESENCE_EVENT;
+  record.version ??= 0;
+  if (typeof record.event !== 'string') return 'event is not a string';
+  if (typeof record.version !== 'number' || !Number.isSafeInteger(record.version) || record.version < 0) return 'version is not a whole number';
   return record as unknown as PersistedSubscription;
 }
 
@@ -206,7 +228,9 @@ function toRecord(subscription: Subscription, owner: string): SubscriptionRecord
     userAgent: subscription.userAgent,
     presentity: subscription.presentity,
     digium: subscription.digium,
+    event: subscription.eventPackage.event,
     format: subscription.format.contentType,
+    version: subscription.bodyVersion + (subscription.cseqCeiling - subscription.localCseq),
     exten: subscription.exten,
     context: subscription.context,
     expiresAt: expiryToEpochMs(expiresAt(subscription)),
@@ -219,9 +243,9 @@ function toRecord(subscription: Subscription, owner: string): SubscriptionRecord
  * block at once: the caller writes it before the first NOTIFY, so even a crash right after this restart cannot lead
  * to a CSeq being used twice.
  */
-export function restoreSubscription(persisted: PersistedSubscription, hint: Hint | undefined, flows: FlowPool): Subscription {
+export function restoreSubscription(persisted: PersistedSubscription, eventPackage: EventPackage, hint: Hint | undefined, flows: FlowPool): Subscription {
   // Records written by earlier versions also carry remoteTag (now read from remoteIdentity): left out here.
-  const { protocol, remoteHost, remotePort, exten, context, cseqCeiling, format, expiresAt: expiresAtMs, remoteTag: _, ...dialog } =
+  const { protocol, remoteHost, remotePort, exten, context, cseqCeiling, event: _event, format, version, expiresAt: expiresAtMs, remoteTag: _, ...dialog } =
     persisted as PersistedSubscription & { remoteTag?: string };
   // A resource removed while we were down still needs a hint to describe it in the final NOTIFY.
   const resolved: Hint = hint ?? { exten, context, devices: [], text: '', file: '', line: 0 };
@@ -229,7 +253,9 @@ export function restoreSubscription(persisted: PersistedSubscription, hint: Hint
     ...dialog,
     localCseq: cseqCeiling,
     cseqCeiling: cseqCeiling + CSEQ_BLOCK,
-    format: bodyFormat(format) ?? PIDF_FORMAT,
+    eventPackage,
+    format: eventPackage.bodyTypes.find((type) => type.contentType === format) ?? eventPackage.bodyTypes[0]!,
+    bodyVersion: version,
     // The connection did not survive the restart: the first NOTIFY connects to the watcher's Contact.
     flow: flows.shared({ kind: transportKind(protocol) ?? UDP, remoteHost, remotePort, localHost: '', localPort: 0 }),
     exten,

@@ -1,10 +1,10 @@
 import type { Dialplan, Hint } from '../presence/hints.js';
-import type { PresenceService } from '../presence/presence-service.js';
 import { pinFlow, unpinFlow, type Connection, type Flow } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
 import { TimerQueue } from '../util/timer-queue.js';
 import { EXPIRY_CLOCK } from '../util/clock.js';
 import { newTag } from '../util/random.js';
+import type { EventPackage, EventPackages } from './event-package.js';
 import type { Notifier } from './notifier.js';
 import type { PersistedSubscription, SubscriptionJournal } from './subscription-journal.js';
 import { dialogBytes, expiresAt, GONE, remoteTag, resourceKey, type Subscription } from './subscription.js';
@@ -43,15 +43,16 @@ const FAN_OUT_CHUNK = 32;
 const FAN_OUT_WINDOW = 1024;
 
 /**
- * All live subscriptions: indexed by dialog (for in-dialog SUBSCRIBEs) and by presence provider (for fan-out on a
- * state change), with one timer queue for every expiry (RFC 6665 §4.2.2: an unrefreshed subscription ends with
+ * All live subscriptions: indexed by dialog (for in-dialog SUBSCRIBEs) and by state key (for fan-out on a state
+ * change: 'CustomPresence:2000', 'Custom:2000', 'PJSIP/2000' find exactly the watchers whose bodies depend on them),
+ * with one timer queue for every expiry (RFC 6665 §4.2.2: an unrefreshed subscription ends with
  * `terminated;reason=timeout`).
  */
 export class SubscriptionManager {
   /** By local tag: ours, unique among live subscriptions (see newLocalTag), so no separate dialog-id string is kept. */
   private readonly byDialog = new Map<string, Subscription>();
-  /** provider ('CustomPresence:6002', or '' for hints without one) → its watchers. */
-  private readonly byProvider = new Map<string, Set<Subscription>>();
+  /** State key (what the subscription's package says its resource depends on) → its watchers. */
+  private readonly byStateKey = new Map<string, Set<Subscription>>();
   /** Subscriptions reachable only through their connection (transports that never dial out), by connection. */
   private readonly byConnection = new Map<Connection, Set<Subscription>>();
   private readonly expiry: TimerQueue<Subscription>;
@@ -67,20 +68,24 @@ export class SubscriptionManager {
   private readonly perPresentity = new KeyedCounter();
   private readonly summary: LogSummary;
 
-  constructor(private readonly journal: SubscriptionJournal, private readonly log: Logger, private readonly caps: SubscriptionCaps = NO_CAPS) {
+  constructor(
+    private readonly journal: SubscriptionJournal,
+    private readonly packages: EventPackages,
+    private readonly log: Logger,
+    private readonly caps: SubscriptionCaps = NO_CAPS,
+  ) {
     this.summary = new LogSummary(log);
     this.expiry = new TimerQueue((subscription) => this.terminate(subscription, 'timeout'), EXPIRY_CLOCK);
   }
 
   /** Wired after construction: the notifier reports gone watchers back here. */
-  attach(notifier: Notifier, presence: PresenceService): void {
+  attach(notifier: Notifier): void {
     this.notifier = notifier;
     notifier.onSettled = () => {
       if (!this.awaitingWindow || notifier.inFlight >= FAN_OUT_WINDOW / 2) return;
       this.awaitingWindow = false;
       setImmediate(() => this.drainFanOut());
     };
-    presence.on('change', (provider) => this.providerChanged(provider));
   }
 
   get size(): number {
@@ -197,7 +202,7 @@ export class SubscriptionManager {
    */
   reresolve(dialplan: Dialplan): void {
     for (const subscription of [...this.byDialog.values()]) {
-      const hint = dialplan.resolve(subscription.exten, subscription.context);
+      const hint = subscription.eventPackage.resolve(dialplan, subscription.exten, subscription.context);
       if (!hint) {
         this.terminate(subscription, 'noresource');
         continue;
@@ -216,16 +221,26 @@ export class SubscriptionManager {
    * After a restart: every persisted, unexpired subscription comes back with its dialog and a CSeq above any sent
    * before, and its watcher gets a NOTIFY with the current state. One whose resource is gone ends with noresource.
    */
-  async restore(dialplan: Dialplan, create: (persisted: PersistedSubscription, hint: Hint | undefined) => Subscription): Promise<number> {
+  async restore(
+    dialplan: Dialplan,
+    create: (persisted: PersistedSubscription, eventPackage: EventPackage, hint: Hint | undefined) => Subscription,
+  ): Promise<number> {
     const now = Date.now();
     const restored: Subscription[] = [];
     const overCaps = new Map<string, number>();
+    let unknownEvents = 0;
     // Latest expiry first: when the store holds more than the caps allow, the least recently refreshed are dropped.
     for await (const { id, persisted } of this.journal.load(now, maxRecordBytes(this.caps.maxDialogBytes))) {
       // A record rewritten under its new id during the restore (see below) may be read again.
       if (persisted.expiresAt <= now || this.byDialog.has(persisted.localTag)) continue;
-      const hint = dialplan.resolve(persisted.exten, persisted.context);
-      const subscription = create(persisted, hint);
+      const eventPackage = this.packages.get(persisted.event);
+      if (!eventPackage) {
+        unknownEvents++;
+        this.journal.discard(id);
+        continue;
+      }
+      const hint = eventPackage.resolve(dialplan, persisted.exten, persisted.context);
+      const subscription = create(persisted, eventPackage, hint);
       const refusal = dialogBytes(subscription) > this.caps.maxDialogBytes
         ? REFUSALS.dialogTooLarge(this.caps.maxDialogBytes)
         : this.capReached(sourceOf(subscription), presentityOf(subscription));
@@ -245,6 +260,7 @@ export class SubscriptionManager {
       this.journal.saved(subscription);
       restored.push(subscription);
     }
+    if (unknownEvents > 0) this.log.warn(`store: dropped ${unknownEvents} stored subscription(s) to event packages this server does not have`);
     for (const [reason, count] of overCaps) {
       this.log.warn(`store: dropped ${count} stored subscription(s) over the limits (${reason}); the least recently refreshed go first`);
     }
@@ -257,18 +273,21 @@ export class SubscriptionManager {
     return restored.length;
   }
 
-  /** Graceful shutdown: stop timers and write what is pending; subscriptions are not terminated. */
+  /** Graceful shutdown: stop timers and NOTIFYs and write what is pending; subscriptions are not terminated. */
   async stop(): Promise<void> {
     this.expiry.stop();
     this.summary.stop();
     this.notifier?.stop();
+    for (const subscription of this.byDialog.values()) this.journal.settle(subscription);
     await this.journal.flushAll();
   }
 
-  private providerChanged(provider: string): void {
-    const watchers = this.byProvider.get(provider);
+  /** A state key changed (durably): every subscription whose body depends on it gets a NOTIFY, paced. */
+  stateChanged(key: string): void {
+    this.notifier!.stateChanged(key);
+    const watchers = this.byStateKey.get(key);
     if (!watchers) return;
-    this.log.debug(`presence: ${provider} changed, notifying ${watchers.size} watcher(s)`);
+    this.log.debug(`state: ${key} changed, notifying ${watchers.size} watcher(s)`);
     for (const subscription of watchers) this.enqueue(subscription);
     this.startDraining();
   }
@@ -343,16 +362,18 @@ export class SubscriptionManager {
   }
 
   private index(subscription: Subscription): void {
-    const provider = subscription.hint.presence ?? '';
-    let watchers = this.byProvider.get(provider);
-    if (!watchers) this.byProvider.set(provider, (watchers = new Set()));
-    watchers.add(subscription);
+    for (const key of subscription.eventPackage.stateKeys(subscription.hint)) {
+      let watchers = this.byStateKey.get(key);
+      if (!watchers) this.byStateKey.set(key, (watchers = new Set()));
+      watchers.add(subscription);
+    }
   }
 
   private unindex(subscription: Subscription): void {
-    const provider = subscription.hint.presence ?? '';
-    const watchers = this.byProvider.get(provider);
-    watchers?.delete(subscription);
-    if (watchers?.size === 0) this.byProvider.delete(provider);
+    for (const key of subscription.eventPackage.stateKeys(subscription.hint)) {
+      const watchers = this.byStateKey.get(key);
+      watchers?.delete(subscription);
+      if (watchers?.size === 0) this.byStateKey.delete(key);
+    }
   }
 }

@@ -1,14 +1,14 @@
 import type { Flow } from '../sip/transport.js';
-import type { BodyFormat } from '../presence/bodies.js';
 import type { Hint } from '../presence/hints.js';
 import type { Scheduled } from '../util/timer-queue.js';
 import { parseNameAddr } from '../sip/headers.js';
 import type { NonInviteClientTransaction } from '../sip/client-transaction.js';
 import type { BodyVariant } from './notifier.js';
+import type { BodyType, EventPackage } from './event-package.js';
 
 /**
- * One presence subscription: an RFC 6665 dialog (§4.1.2, RFC 3261 §12) plus what delivery needs. The notifier side of
- * the dialog is ours: local tag and CSeq are ours, remote tag, target and route set are the watcher's.
+ * One subscription to an event package: an RFC 6665 dialog (§4.1.2, RFC 3261 §12) plus what delivery needs. The
+ * notifier side of the dialog is ours: local tag and CSeq are ours, remote tag, target and route set are the watcher's.
  */
 export interface Subscription extends Scheduled {
   /**
@@ -42,8 +42,12 @@ export interface Subscription extends Scheduled {
   readonly userAgent: string;
   readonly presentity: string;
   readonly digium: boolean;
-  /** The body format negotiated from the SUBSCRIBE's Accept. */
-  readonly format: BodyFormat;
+  /** The event package (presence, dialog…): what the NOTIFYs carry and which state changes reach them. */
+  readonly eventPackage: EventPackage;
+  /** The body type negotiated from the SUBSCRIBE's Accept, one of the package's. */
+  readonly format: BodyType;
+  /** The per-subscription counter of counted packages (dialog-info `version`) for the next NOTIFY; from 0. */
+  bodyVersion: number;
   /** The shared body this watcher gets (set by the notifier; cleared when the hint changes). */
   variant: BodyVariant | undefined;
   /** The resource: the extension asked for, in this context, and the hint it resolved to. */
@@ -132,7 +136,9 @@ export function createSubscription(init: SubscriptionInit): Subscription {
     userAgent: init.userAgent,
     presentity: init.presentity,
     digium: init.digium,
+    eventPackage: init.eventPackage,
     format: init.format,
+    bodyVersion: init.bodyVersion,
     variant: undefined,
     exten: init.exten,
     context: init.context,

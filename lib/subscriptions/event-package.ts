@@ -1,0 +1,85 @@
+/**
+ * Event packages (RFC 6665 §4.4, §7.2): what the generic subscription layer asks of `presence`, `dialog` and any
+ * later package. A package names its event, the body types it renders, how a Request-URI resolves to a resource,
+ * which state keys the resource depends on, and how its body is built. Adding a package is one `register` call in
+ * the composition root; Allow-Events, 489 and PUBLISH dispatch read this registry.
+ */
+import { ERRORS, sipAnswer } from '../errors.js';
+import type { Hint, Dialplan } from '../presence/hints.js';
+import { parseEvent } from '../sip/headers.js';
+import type { IncomingRequest, RequestHandler } from '../sip/stack.js';
+import type { Subscription } from './subscription.js';
+
+/** A body type a package renders (the NOTIFY's Content-Type, without parameters). */
+export interface BodyType { readonly contentType: string }
+
+/**
+ * Where a package with `counted` bodies wants the subscription's own counter (dialog-info and RLMI `version`):
+ * the shared body is built once per change with this mark, and each NOTIFY gets the watcher's number in its place,
+ * so a fan-out serialises no XML per watcher.
+ */
+export const BODY_COUNTER = '\u0000counter\u0000';
+
+export interface EventPackage {
+  /** The Event header token, e.g. 'presence' or 'dialog'. */
+  readonly event: string;
+  /** The body types it renders, the default (sent when the SUBSCRIBE has no Accept) first. */
+  readonly bodyTypes: readonly BodyType[];
+  /** Bodies carry a per-subscription counter at BODY_COUNTER; it starts at 0 and rises by one per NOTIFY. */
+  readonly counted: boolean;
+  /** The body type for these Accept header values; undefined → 406. */
+  negotiate(acceptValues: string[]): BodyType | undefined;
+  /** The resource a Request-URI user names in a context; undefined → 404. */
+  resolve(dialplan: Dialplan, user: string, context: string): Hint | undefined;
+  /** The state keys ('CustomPresence:2000', 'Custom:2000', 'PJSIP/2000') whose changes change the body. */
+  stateKeys(resource: Hint): readonly string[];
+  /**
+   * Which watchers share one body: subscriptions with the same key get the same bytes. Called once per
+   * subscription (and again when its resource changes).
+   */
+  variantKey(subscription: Subscription): string;
+  /** The body for the resource's current state; built once per change per variant. */
+  render(subscription: Subscription): string;
+  /** RFC 3903: handles a PUBLISH for this event, when the package accepts publications. */
+  readonly publish?: RequestHandler;
+}
+
+/** Every package the server speaks, by event name. */
+export class EventPackages {
+  private readonly byEvent = new Map<string, EventPackage>();
+
+  register(eventPackage: EventPackage): this {
+    this.byEvent.set(eventPackage.event, eventPackage);
+    return this;
+  }
+
+  get(event: string): EventPackage | undefined {
+    return this.byEvent.get(event);
+  }
+
+  /** For Allow-Events (RFC 6665 §8.2.2) in 489s and OPTIONS answers. */
+  get events(): string[] {
+    return [...this.byEvent.keys()];
+  }
+
+  /** Every body type of every package, for Accept in OPTIONS answers. */
+  get bodyTypes(): string[] {
+    return [...new Set([...this.byEvent.values()].flatMap((p) => p.bodyTypes.map((type) => type.contentType)))];
+  }
+
+  /** Events a PUBLISH may carry. */
+  get publishable(): string[] {
+    return [...this.byEvent.values()].filter((p) => p.publish !== undefined).map((p) => p.event);
+  }
+
+  /** RFC 3903 §6 step 2: a PUBLISH goes to its event's package; an event without a compositor gets 489. */
+  readonly dispatchPublish: RequestHandler = (incoming: IncomingRequest) => {
+    const event = parseEvent(incoming.request.get('event') ?? '');
+    const handler = event ? this.byEvent.get(event.event)?.publish : undefined;
+    if (!handler) {
+      incoming.respond(sipAnswer(ERRORS.BAD_EVENT), { headers: [['Allow-Events', this.publishable.join(', ')]] });
+      return;
+    }
+    handler(incoming);
+  };
+}
