@@ -44,7 +44,7 @@ export class PresenceServer {
   private ami: AmiServer | undefined;
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
-    this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, log });
+    this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, allowEmpty: config.allowEmptyDialplan, log });
   }
 
   async start(): Promise<void> {
@@ -143,7 +143,10 @@ export class PresenceServer {
   private reloadAmi(): void {
     if (!this.ami || !this.config.ami) return;
     try {
-      this.ami.useConfig(this.loadAmiConfig(this.config.ami.configFile));
+      const next = this.loadAmiConfig(this.config.ami.configFile);
+      // An emptied users file (truncated, overwritten) would lock every manager client out.
+      if (next.users.size === 0) throw new Error(`${this.config.ami.configFile} defines no AMI users`);
+      this.ami.useConfig(next);
       this.log.info(`reload: AMI users from ${this.config.ami.configFile}`);
     } catch (error) {
       this.log.error(`reload: ${(error as Error).message}; keeping the previous AMI users`);

@@ -62,6 +62,11 @@ export function oneOf<const C extends readonly string[]>(choices: C): (text: str
   };
 }
 
+function yesNo(value: string): boolean {
+  if (value !== 'yes' && value !== 'no') throw new Error('expected yes or no');
+  return value === 'yes';
+}
+
 function text(value: string): string {
   if (value.trim() === '') throw new Error('expected a value');
   return value;
@@ -79,6 +84,10 @@ export const OPTIONS = {
     flag: 'config', arg: 'file', section: 'general', key: 'dialplan', parse: text,
     help: 'Asterisk extensions.conf with the hints (#include, include =>, patterns with ${EXTEN})',
     defaultText: './extensions.conf, else the bundled sample',
+  }),
+  allowEmptyDialplan: option({
+    flag: 'allow-empty-dialplan', arg: 'yes|no', section: 'general', default: false, parse: yesNo,
+    help: 'accept a dialplan without hints (else it stops the start, and a reload keeps the previous one)',
   }),
   context: option({
     flag: 'context', arg: 'name', section: 'general', default: 'default', parse: text,

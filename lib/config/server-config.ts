@@ -26,6 +26,8 @@ export interface Listener {
 export interface ServerConfig {
   /** The Asterisk extensions.conf with the hints. */
   dialplanFile: string;
+  /** Whether a dialplan without hints is accepted (at start and on reload). */
+  allowEmptyDialplan: boolean;
   /** Where SUBSCRIBE and PUBLISH resolve. */
   context: string;
   dataDir: string;
@@ -68,6 +70,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
   if (!values.ami && values.amiConfig !== undefined) throw new ConfigError('--ami-config has no effect without --ami HOST:PORT');
   return {
     dialplanFile: values.dialplan ?? (existsSync('extensions.conf') ? 'extensions.conf' : BUNDLED_DIALPLAN),
+    allowEmptyDialplan: values.allowEmptyDialplan,
     context: values.context,
     dataDir: values.dataDir,
     listeners,

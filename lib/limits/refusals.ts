@@ -1,6 +1,6 @@
 /**
  * The answers a request gets when it hits a limit: the registry's errors (lib/errors.ts), plus Retry-After when the
- * server as a whole is full (RFC 3261 §21.5.4: the client may try again later).
+ * server as a whole is full or cannot write (RFC 3261 §21.5.4: the client may try again later).
  */
 import { ERRORS, sipAnswer, type ErrorDefinition, type SipAnswer } from '../errors.js';
 import { FULL_RETRY_AFTER_S } from './limits.js';
@@ -26,6 +26,7 @@ export const REFUSALS = {
   subscriptionsPerSource: refusal(ERRORS.SUBSCRIPTIONS_PER_SOURCE),
   subscriptionsPerPresentity: refusal(ERRORS.SUBSCRIPTIONS_PER_PRESENTITY),
   publicationsFull: full(ERRORS.PUBLICATIONS_FULL),
+  storeUnavailable: full(ERRORS.STORE_UNAVAILABLE),
   publicationsPerPresentity: refusal(ERRORS.TOO_MANY_PUBLICATIONS),
   publicationsPerSource: refusal(ERRORS.PUBLICATIONS_PER_SOURCE),
 } as const;

@@ -16,8 +16,11 @@ export type ReloadResult = { ok: true; hints: number; file: string } | { ok: fal
 export class HintDirectory extends EventEmitter<HintDirectoryEvents> {
   private dialplan: Dialplan;
 
-  /** Reads `file` now: a dialplan that cannot be read stops the start (the error says which file and why). */
-  constructor(private readonly options: { file: string; context: string; log: Logger }) {
+  /**
+   * Reads `file` now: a dialplan that cannot be read, is not text, or has no hints (unless `allowEmpty`) stops the
+   * start (the error says which file and why).
+   */
+  constructor(private readonly options: { file: string; context: string; allowEmpty?: boolean; log: Logger }) {
     super();
     this.dialplan = this.load();
   }
@@ -30,14 +33,17 @@ export class HintDirectory extends EventEmitter<HintDirectoryEvents> {
     return this.options.file;
   }
 
-  /** Reads the file again; one that cannot be read keeps the current dialplan. */
+  /**
+   * Reads the file again; one that cannot be read, is not text, or has no hints (unless `allowEmpty`) keeps the
+   * current dialplan: a file caught half-written or overwritten by mistake must not end every subscription.
+   */
   reload(): ReloadResult {
     const { file, log } = this.options;
     let next: Dialplan;
     try {
       next = this.load();
     } catch (error) {
-      log.error(`reload: ${(error as Error).message}; keeping the previous dialplan`);
+      log.error(`reload: ${(error as Error).message}; keeping the previous dialplan (${this.dialplan.hints.length} hints)`);
       return { ok: false, error: (error as Error).message, file };
     }
     const previous = this.dialplan;
@@ -51,6 +57,9 @@ export class HintDirectory extends EventEmitter<HintDirectoryEvents> {
     const { file, context, log } = this.options;
     const dialplan = Dialplan.load(file);
     for (const d of dialplan.diagnostics) log.warn(`${d.file}:${d.line}: ${d.message}`);
+    if (dialplan.hints.length === 0 && !this.options.allowEmpty) {
+      throw new Error(`${file} has no hints (start with --allow-empty-dialplan yes if that is intended)`);
+    }
     if (!dialplan.hasContext(context)) log.warn(`context '${context}' is not in ${file}: every SUBSCRIBE will get 404`);
     return dialplan;
   }

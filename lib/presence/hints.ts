@@ -13,7 +13,7 @@
  *
  * Template sections (`[tmpl](!)`, `[ctx](tmpl)`) are read as plain contexts: no inheritance is applied.
  */
-import { readFileSync } from 'node:fs';
+import { readConfigText } from '../util/config-text.js';
 import { readConfig, type ConfigEntry, type ConfigItem, type ConfigSection, type Diagnostic, type ReadFile } from './dialplan-parser.js';
 
 export type { Diagnostic } from './dialplan-parser.js';
@@ -66,7 +66,7 @@ interface Context {
 /** Where the reader is: before any section, in [general]/[globals] or a broken header, or in a context. */
 type Section = 'none' | 'ignored' | Context;
 
-const readFromDisk: ReadFile = (path) => readFileSync(path, 'utf8');
+const readFromDisk: ReadFile = readConfigText;
 
 export class Dialplan {
   readonly diagnostics: Diagnostic[] = [];

@@ -12,6 +12,8 @@ import { authorize, contextFor } from '../sip/pipeline.js';
 import { ERRORS, OK, sipAnswer, type SipAnswer } from '../errors.js';
 import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
 import type { Logger } from '../util/log.js';
+import { LogSummary } from '../util/log-summary.js';
+import { REFUSALS } from '../limits/refusals.js';
 
 /** Body types a PUBLISH may carry. */
 const PUBLISH_TYPES: readonly string[] = [PIDF_FORMAT.contentType];
@@ -48,9 +50,12 @@ export class PublishHandler {
   private readonly context: string;
   private readonly expiry: ExpiryPolicy;
   private readonly log: Logger;
+  /** A failing store fails every PUBLISH: logged once per interval with a count. */
+  private readonly summary: LogSummary;
 
   constructor(options: PublishHandlerOptions) {
     ({ publications: this.publications, hints: this.hints, context: this.context, expiry: this.expiry, log: this.log } = options);
+    this.summary = new LogSummary(this.log);
   }
 
   readonly handle = (incoming: IncomingRequest): void => {
@@ -74,8 +79,9 @@ export class PublishHandler {
     this.apply(name, operation, source(request), incoming.flow.remoteHost).then(
       (answer) => respond(answer, { headers: answer.headers }),
       (error: unknown) => {
-        this.log.error(`publish: ${operation.kind} for ${name} failed: ${(error as Error).stack ?? String(error)}`);
-        respond(sipAnswer(ERRORS.INTERNAL));
+        // Nothing changed (a publication is durable before it counts): the publisher may try again later.
+        this.summary.note('error', 'failed PUBLISHes', () => `publish: ${operation.kind} for ${name} failed: ${(error as Error).stack ?? String(error)}`);
+        respond(REFUSALS.storeUnavailable, { headers: REFUSALS.storeUnavailable.headers });
       },
     );
   };

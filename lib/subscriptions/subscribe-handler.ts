@@ -167,6 +167,12 @@ export class SubscribeHandler {
     }
     const granted = grantExpires(request, this.expiry, respond, { toTag: subscription.localTag });
     if (granted === undefined) return;
+    // A refresh the store cannot write is not acknowledged: the subscription runs on until its current expiry.
+    const unstored = granted === 0 ? undefined : this.manager.storeRefusal();
+    if (unstored) {
+      respond(unstored, { toTag: subscription.localTag, headers: unstored.headers });
+      return;
+    }
     subscription.remoteCseq = cseq;
     // §12.2.2: a target refresh request updates the remote target; the flow follows the watcher (NAT rebinding).
     subscription.remoteTarget = contactUri(request) ?? subscription.remoteTarget;

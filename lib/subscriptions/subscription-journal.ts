@@ -1,5 +1,6 @@
 import type { Store, SubscriptionRecord } from '../store/store.js';
 import type { Logger } from '../util/log.js';
+import { LogSummary } from '../util/log-summary.js';
 import type { Hint } from '../presence/hints.js';
 import { PRESENCE_EVENT } from '../presence/presence-package.js';
 import type { EventPackage } from './event-package.js';
@@ -18,8 +19,14 @@ export const CSEQ_BLOCK = 100;
 /** Subscription records read from the store at a time on restore. */
 const LOAD_PAGE = 1000;
 
+/** A refused batch is written again after 1 s, then after twice as long each time, at most 30 s apart. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
 /** Subscription changes written per store transaction. */
 const FLUSH_CHUNK = 2000;
+
+interface Batch { upserts: Subscription[]; deletes: string[] }
 
 /** What is persisted of a subscription: the dialog, where to reach the watcher, and what it watches. */
 export interface PersistedSubscription {
@@ -65,9 +72,15 @@ export class SubscriptionJournal {
   private readonly deletes = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** When the store first refused a batch; undefined while writes succeed. */
+  private failedSince: number | undefined;
+  private retryMs = 0;
+  private readonly summary: LogSummary;
 
   /** @param node this node's name: its records name it as their owner, and it restores only its own */
-  constructor(private readonly store: Store, private readonly log: Logger, private readonly node = '', private readonly flushMs = 50) {}
+  constructor(private readonly store: Store, private readonly log: Logger, private readonly node = '', private readonly flushMs = 50) {
+    this.summary = new LogSummary(log);
+  }
 
   /** Records are keyed by the subscription's local tag (unique among live subscriptions). */
   saved(subscription: Subscription): void {
@@ -96,6 +109,11 @@ export class SubscriptionJournal {
     if (!subscription.terminated) this.saved(subscription);
   }
 
+  /** False while the store refuses writes (a full disk): new subscriptions are then refused instead of acknowledged. */
+  get durable(): boolean {
+    return this.failedSince === undefined;
+  }
+
   /**
    * A graceful stop: no NOTIFY follows, so the ceiling comes down to the last CSeq sent and the restart continues
    * CSeq and body counter exactly where they are.
@@ -107,40 +125,82 @@ export class SubscriptionJournal {
 
   /**
    * Writes what is pending, at most FLUSH_CHUNK changes per transaction so that a large batch (a restart restoring
-   * 100,000 subscriptions) never blocks the event loop for long; the rest follows on the next turn.
+   * 100,000 subscriptions) never blocks the event loop for long; the rest follows on the next turn. A batch the store
+   * refuses is kept and written again later (see failed).
    */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.upserts.size === 0 && this.deletes.size === 0) return this.writing;
-    const upserts: SubscriptionRecord[] = [];
+    const batch: Batch = { upserts: [], deletes: [] };
+    const records: SubscriptionRecord[] = [];
     for (const [id, subscription] of this.upserts) {
-      if (upserts.length === FLUSH_CHUNK) break;
-      upserts.push(toRecord(subscription, this.node));
+      if (records.length === FLUSH_CHUNK) break;
+      records.push(toRecord(subscription, this.node));
+      batch.upserts.push(subscription);
       this.upserts.delete(id);
     }
-    const deletes: string[] = [];
     for (const id of this.deletes) {
-      if (deletes.length === FLUSH_CHUNK) break;
-      deletes.push(id);
+      if (batch.deletes.length === FLUSH_CHUNK) break;
+      batch.deletes.push(id);
       this.deletes.delete(id);
     }
     // Writes are chained so that an older batch can never land after a newer one.
     this.writing = this.writing
-      .then(() => this.store.writeSubscriptions(upserts, deletes))
-      .catch((error: Error) => this.log.error(`store: writing ${upserts.length + deletes.length} subscription change(s) failed: ${error.message}`));
-    if (this.upserts.size > 0 || this.deletes.size > 0) this.timer = setTimeout(() => void this.flush(), 0);
+      .then(() => this.store.writeSubscriptions(records, batch.deletes))
+      .then(() => this.written(), (error: Error) => this.failed(batch, error));
+    if (!this.failing && (this.upserts.size > 0 || this.deletes.size > 0)) this.timer = setTimeout(() => void this.flush(), 0);
     return this.writing;
   }
 
-  /** Writes everything pending (shutdown). */
+  /** Writes everything pending (shutdown); stops at the first batch the store refuses. */
   async flushAll(): Promise<void> {
-    while (this.upserts.size > 0 || this.deletes.size > 0) {
+    while ((this.upserts.size > 0 || this.deletes.size > 0) && !this.failing) {
       await this.flush();
       // Let SIP traffic through between chunks.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (this.failing) await this.flush();
     await this.writing;
+  }
+
+  /** Stops retrying (shutdown, after flushAll). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.summary.stop();
+  }
+
+  private get failing(): boolean {
+    return this.failedSince !== undefined;
+  }
+
+  /**
+   * The store refused a batch (disk full, I/O error): its changes go back into the pending set — unless a newer change
+   * of the same subscription is already there — and are written again after a back-off, until the store takes them.
+   */
+  private failed(batch: Batch, error: Error): void {
+    for (const subscription of batch.upserts) {
+      const id = subscription.localTag;
+      if (!this.upserts.has(id) && !this.deletes.has(id) && !subscription.terminated) this.upserts.set(id, subscription);
+    }
+    for (const id of batch.deletes) if (!this.upserts.has(id)) this.deletes.add(id);
+    this.failedSince ??= Date.now();
+    this.retryMs = Math.min(this.retryMs === 0 ? RETRY_FIRST_MS : this.retryMs * 2, RETRY_MAX_MS);
+    const pending = this.upserts.size + this.deletes.size;
+    this.summary.note('error', 'failed subscription writes', () =>
+      `store: writing ${batch.upserts.length + batch.deletes.length} subscription change(s) failed: ${error.message}; ` +
+      `keeping ${pending} pending change(s) and retrying, new SUBSCRIBEs are answered 503 meanwhile`);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.flush(), this.retryMs).unref();
+  }
+
+  private written(): void {
+    if (this.failedSince === undefined) return;
+    this.log.warn(`store: subscription writes work again after ${Math.round((Date.now() - this.failedSince) / 1000)} s`);
+    this.failedSince = undefined;
+    this.retryMs = 0;
+    if (this.upserts.size > 0 || this.deletes.size > 0) this.schedule();
   }
 
   /**
@@ -171,6 +231,7 @@ export class SubscriptionJournal {
   }
 
   private schedule(): void {
+    // While failing, the retry timer is the one that writes.
     if (this.timer) return;
     this.timer = setTimeout(() => void this.flush(), this.flushMs);
   }

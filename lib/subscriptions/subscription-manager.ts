@@ -141,12 +141,19 @@ export class SubscriptionManager {
    * logged once per episode.
    */
   refusal(source: string, presentity: string): Refusal | undefined {
+    const unstored = this.storeRefusal();
+    if (unstored) return unstored;
     const refusal = this.capReached(source, presentity);
     if (refusal) {
       this.summary.note('warn', `SUBSCRIBEs refused: ${refusal.reason}`, () =>
         `subscriptions: refusing new ones (${refusal.reason}; ${this.byDialog.size} live, latest from ${source} to ${presentity})`);
     }
     return refusal;
+  }
+
+  /** A SUBSCRIBE that would change what is stored while the store refuses writes: 503, not a 200 that may be lost. */
+  storeRefusal(): Refusal | undefined {
+    return this.journal.durable ? undefined : REFUSALS.storeUnavailable;
   }
 
   private capReached(source: string, presentity: string): Refusal | undefined {
@@ -280,6 +287,7 @@ export class SubscriptionManager {
     this.notifier?.stop();
     for (const subscription of this.byDialog.values()) this.journal.settle(subscription);
     await this.journal.flushAll();
+    this.journal.stop();
   }
 
   /** A state key changed (durably): every subscription whose body depends on it gets a NOTIFY, paced. */

@@ -29,6 +29,8 @@ export interface ServerOptions {
   args?: string[];
   /** AMI users file (manager.conf format), relative to the repo root: turns AMI on, at 127.0.0.1 on a free port. */
   amiConfig?: string;
+  /** A command that runs the daemon (its command line follows), e.g. one entering a mount namespace; it must exec it. */
+  launcher?: string[];
 }
 
 export interface ExitStatus {
@@ -66,6 +68,8 @@ export interface PresenceServer {
   cli(args: string[]): Promise<CliResult>;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
+  /** The daemon's process id. */
+  pid: number;
 }
 
 const running = new Set<ChildProcess>();
@@ -166,7 +170,8 @@ export async function startServer(options: ServerOptions = {}): Promise<Presence
   const dataDir = options.dataDir ?? path.join(workDir, 'data');
   await mkdir(dataDir, { recursive: true });
 
-  const child = spawn(process.execPath, serverArguments(options, configFile, dataDir), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...prefix] = [...(options.launcher ?? []), process.execPath];
+  const child = spawn(command!, [...prefix, ...serverArguments(options, configFile, dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -218,6 +223,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Presence
     signal: (signal) => void child.kill(signal),
     cli: (args) => runCli(dataDir, args),
     stderr: () => stderr,
+    pid: child.pid!,
   };
 }
 

@@ -4,7 +4,7 @@
  * Template sections work as in Asterisk: `[name](!)` defines one, `[user](name)` starts from its entries.
  * Nothing throws on a bad line: it becomes a diagnostic; a user whose ACL cannot be read is dropped, as Asterisk does.
  */
-import { readFileSync } from 'node:fs';
+import { readConfigText } from '../../util/config-text.js';
 import { readConfig, type ConfigEntry, type ConfigItem, type Diagnostic, type ReadFile } from '../../presence/dialplan-parser.js';
 import { parseAclRules, type AclRule } from '../../security/acl.js';
 import { parseClassList } from './ami-permissions.js';
@@ -54,14 +54,14 @@ interface Section { name: string; file: string; line: number; isTemplate: boolea
 export function loadAmiConfig(file: string): AmiConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readConfigText(file);
   } catch (error) {
     throw new Error(`cannot read AMI config ${file}: ${(error as Error).message}`, { cause: error });
   }
   return parseAmiConfig(text, file);
 }
 
-export function parseAmiConfig(text: string, file = '<input>', readFile: ReadFile = (path) => readFileSync(path, 'utf8')): AmiConfig {
+export function parseAmiConfig(text: string, file = '<input>', readFile: ReadFile = readConfigText): AmiConfig {
   const diagnostics: Diagnostic[] = [];
   const sections = readSections(readConfig(text, file, readFile, diagnostics), diagnostics);
   const general = { ...DEFAULT_AMI_GENERAL };
