@@ -86,7 +86,7 @@ export const OPTIONS = {
     defaultText: './extensions.conf, else the bundled sample',
   }),
   allowEmptyDialplan: option({
-    flag: 'allow-empty-dialplan', arg: 'yes|no', section: 'general', default: false, parse: yesNo,
+    flag: 'allow-empty-dialplan', arg: 'yes|no', section: 'general', default: false, defaultText: 'no', parse: yesNo,
     help: 'accept a dialplan without hints (else it stops the start, and a reload keeps the previous one)',
   }),
   context: option({
