@@ -2,8 +2,9 @@
 # System packages the tests use, installed by the repo (never by hand). Safe to run again.
 # xmllint checks every PIDF body; SIPp, baresip, linphonec, sipsak and tshark are the interop peers.
 # redis-server backs the Redis store and change bus tests; kamailio fronts the cluster interop test.
+# chromium loads SIP.js in a page (driven by puppeteer-core, which downloads no browser of its own).
 set -euo pipefail
-packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio)
+packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

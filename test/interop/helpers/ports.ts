@@ -23,3 +23,11 @@ export const CONTROL_PORTS = {
   sipp: base + 40,
   baresip: base + 41,
 } as const;
+
+/** WebSocket and web ports, outside the captured range (the capture holds plain SIP only). */
+export const WEB_PORTS = {
+  /** presenced's --ws listener */
+  ws: base + 20,
+  /** the page headless Chromium loads */
+  page: base + 21,
+} as const;
