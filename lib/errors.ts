@@ -90,6 +90,14 @@ export const ERRORS = {
   NO_EXTENSION: define('NO_EXTENSION', 400, 'Extension not specified', 400),
   NO_HINTS: define('NO_HINTS', 404, 'No dialplan hints are available', 404),
   ACTION_FAILED: define('ACTION_FAILED', 500, 'Internal error: %s', 500),
+  // The HTTP API (lib/control/http).
+  NO_ROUTE: define('NO_ROUTE', 404, 'Not Found (no route %s)', 404),
+  NO_SUCH_PRESENCE: define('NO_SUCH_PRESENCE', 404, 'Not Found (no CustomPresence state %s that you may see)', 404),
+  LOGIN_REQUIRED: define('LOGIN_REQUIRED', 401, 'Unauthorized (log in, or send HTTP Basic credentials)', 401),
+  READ_ONLY: define('READ_ONLY', 403, 'Forbidden (read-only: anonymous clients may only read; log in to change states)', 403),
+  NOT_OWN_PRESENCE: define('NOT_OWN_PRESENCE', 403, 'Forbidden (a user may change only their own presence, %s)', 403),
+  ADMINS_ONLY: define('ADMINS_ONLY', 403, 'Forbidden (administrators only)', 403),
+  CROSS_SITE: define('CROSS_SITE', 403, 'Forbidden (a state change from another site)', 403),
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

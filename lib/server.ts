@@ -27,6 +27,13 @@ import { SubscriptionManager } from './subscriptions/subscription-manager.js';
 import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
 import { FlowPool } from './subscriptions/flow-pool.js';
 import { MemoryReclaimer } from './util/memory.js';
+import { Accounts } from './control/http/accounts.js';
+import { registerAuth } from './control/http/auth.js';
+import { HttpServer } from './control/http/http-server.js';
+import { registerPresenceRoutes } from './control/http/presence-routes.js';
+import { registerSessionRoutes } from './control/http/session-routes.js';
+import { Sessions } from './control/http/sessions.js';
+import { LoginThrottle } from './control/ami/ami-login-throttle.js';
 import type { Logger } from './util/log.js';
 import type { ServerConfig } from './config/server-config.js';
 
@@ -42,6 +49,8 @@ export class PresenceServer {
   private presence: PresenceService | undefined;
   private readonly hints: HintDirectory;
   private ami: AmiServer | undefined;
+  private amiConfig: AmiConfig | undefined;
+  private http: HttpServer | undefined;
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
     this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, allowEmpty: config.allowEmptyDialplan, log });
@@ -51,6 +60,7 @@ export class PresenceServer {
     const { config, log } = this;
     // Read before anything listens, so that an unreadable users file stops the start.
     const amiConfig = config.ami && this.loadAmiConfig(config.ami.configFile);
+    this.amiConfig = amiConfig || undefined;
     fs.mkdirSync(config.dataDir, { recursive: true });
     this.store = await openStore(config.store, config.dataDir);
     this.bus = createMemoryBus();
@@ -96,12 +106,26 @@ export class PresenceServer {
       this.ami = new AmiServer(config.ami, amiConfig, services);
       await this.ami.listen();
     }
+    if (config.http) await this.startHttp(config.http, commands);
+  }
+
+  private async startHttp(address: { host: string; port: number }, commands: PresenceCommands): Promise<void> {
+    const { config, log, hints } = this;
+    const http = new HttpServer({ ...address, log });
+    this.http = http;
+    const accounts = new Accounts({ endpoints: () => undefined, amiUsers: () => this.amiConfig?.users });
+    const auth = { accounts, sessions: new Sessions(), throttle: new LoginThrottle(), log };
+    await http.registerOpenApi(PACKAGE_VERSION);
+    registerAuth(http.app, auth);
+    registerSessionRoutes(http.app, auth, {});
+    registerPresenceRoutes(http.app, { commands, dialplan: () => hints.current, defaultContext: config.context });
+    await http.listen();
   }
 
   /** "udp:127.0.0.1:5060 tcp:127.0.0.1:5060 ami:127.0.0.1:5038" — what the startup line shows. */
   describeListening(): string {
     const sip = (this.stack?.listening() ?? []).map((t) => `${t.kind.via.toLowerCase()}:${formatHostPort(t.address.host, t.address.port)}`);
-    return [...sip, ...(this.ami ? [`ami:${this.ami.describeAddress()}`] : [])].join(' ');
+    return [...sip, ...(this.ami ? [`ami:${this.ami.describeAddress()}`] : []), ...(this.http ? [`http:${this.http.describeAddress()}`] : [])].join(' ');
   }
 
   get hintCount(): number {
@@ -116,6 +140,7 @@ export class PresenceServer {
 
   /** Stops listening and closes the store. Subscriptions are left as they are, not terminated. */
   async stop(): Promise<void> {
+    await this.http?.close();
     await this.ami?.close();
     await this.control?.close();
     await this.manager?.stop();
@@ -147,6 +172,7 @@ export class PresenceServer {
       // An emptied users file (truncated, overwritten) would lock every manager client out.
       if (next.users.size === 0) throw new Error(`${this.config.ami.configFile} defines no AMI users`);
       this.ami.useConfig(next);
+      this.amiConfig = next;
       this.log.info(`reload: AMI users from ${this.config.ami.configFile}`);
     } catch (error) {
       this.log.error(`reload: ${(error as Error).message}; keeping the previous AMI users`);
@@ -159,6 +185,8 @@ export class PresenceServer {
     return amiConfig;
   }
 }
+
+const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function readTlsFile(file: string, what: string): Buffer {
   try {

@@ -11,7 +11,7 @@ import { defaultLimits } from '../limits/limits.js';
 import { DEFAULT_WS_LIMITS } from '../sip/ws-transport.js';
 
 /** The sections of presenced.conf, in the order docs and the sample list them. */
-export const SECTIONS = ['general', 'sip', 'ami', 'store', 'limits'] as const;
+export const SECTIONS = ['general', 'sip', 'ami', 'http', 'store', 'limits'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface OptionSpec<T> {
@@ -188,6 +188,10 @@ export const OPTIONS = {
   amiConfig: option({
     flag: 'ami-config', arg: 'file', section: 'ami', key: 'users', parse: text,
     help: 'the AMI users in Asterisk manager.conf format (needed with --ami; re-read on reload)',
+  }),
+  http: option({
+    flag: 'http', arg: 'host:port', section: 'http', key: 'listen', parse: listenAddress, defaultText: 'off',
+    help: 'the presence panel (a web page at /) and its HTTP API (/api/v1, OpenAPI at /openapi.json), e.g. 127.0.0.1:8088',
   }),
   store: option({
     flag: 'store', arg: 'kind', section: 'store', key: 'kind', default: 'sqlite', parse: oneOf(STORE_CHOICES),

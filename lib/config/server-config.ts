@@ -50,6 +50,8 @@ export interface ServerConfig {
   tls?: { certFile: string; keyFile: string };
   /** SIP over WebSocket: allowed Origins (empty: any) and limits. */
   websocket: { origins: string[]; limits: WsLimits };
+  /** The presence panel and its API; none when absent. */
+  http?: { host: string; port: number };
 }
 
 /** A configuration that cannot run; the message names the options involved. */
@@ -97,6 +99,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
       maxPublicationsPerSource: values.maxPublicationsPerSource,
     },
     ...(values.ami && values.amiConfig !== undefined ? { ami: { ...values.ami, configFile: values.amiConfig } } : {}),
+    ...(values.http ? { http: values.http } : {}),
     ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
     websocket: {
       origins: (values.wsOrigin ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),

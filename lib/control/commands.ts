@@ -1,6 +1,6 @@
 import type { Dialplan, Hint } from '../presence/hints.js';
 import { CUSTOM_PRESENCE, type PresenceService } from '../presence/presence-service.js';
-import { customPresenceName, parsePresenceValue, type PresenceState } from '../presence/state.js';
+import { checkedStateName, customPresenceName, parsePresenceValue, presenceState, type PresenceState } from '../presence/state.js';
 import { describeFlow } from '../sip/transport.js';
 import type { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import { expiresAt, resourceKey, watcherUri } from '../subscriptions/subscription.js';
@@ -21,11 +21,20 @@ export class PresenceCommands {
   ) {}
 
   /** `presencestate change CustomPresence:6002 away,at home,Sick`: validated fully before anything is stored. */
-  async change(entity: string, value: string): Promise<ChangeResult> {
+  async change(entity: string, value: string, source = 'cli'): Promise<ChangeResult> {
     const name = customPresenceName(entity);
     const parsed = parsePresenceValue(value);
-    await this.presence.set(name, parsed);
+    await this.presence.set(name, parsed, source);
     return { name, stateText: parsed.stateText };
+  }
+
+  /** The HTTP API's change: the same checks, from fields rather than Asterisk's comma syntax (so a message may hold
+   *  commas). Durable when it resolves. */
+  async set(name: string, fields: { state: string; subtype?: string; message?: string }, source: string): Promise<PresenceState> {
+    customPresenceName(CUSTOM_PRESENCE + name);
+    const state = presenceState(checkedStateName(fields.state), fields.subtype ?? '', fields.message ?? '');
+    await this.presence.set(name, { state, stateText: fields.state, base64: false }, source);
+    return state;
   }
 
   list(): PresenceListRow[] {

@@ -12,9 +12,10 @@ export interface PresenceServiceEvents {
    * provider: 'CustomPresence:<name>'; fired after the change is durable (made here or on another node), with the
    * new effective state. record is
    * the CLI/AMI setting when that is what counts, else the effective state as a record (base64 false, updatedAt
-   * when it last changed).
+   * when it last changed). source says who changed it: 'cli', 'ami', 'http:<caller>', 'sip' for publications,
+   * 'cluster' for another node.
    */
-  change: [provider: string, state: PresenceState, record: PresenceRecord];
+  change: [provider: string, state: PresenceState, record: PresenceRecord, source: string];
 }
 
 /** The source that counts for a name: the CLI/AMI setting or a live publication. */
@@ -60,7 +61,7 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
     this.bus = bus;
     this.node = node;
     this.log = log;
-    this.publications = new Publications(store, (name, version) => this.changedHere(name, version), (name) => this.newStamp(name), log, caps);
+    this.publications = new Publications(store, (name, version) => this.changedHere(name, version, 'sip'), (name) => this.newStamp(name), log, caps);
   }
 
   /** Reads the store, then follows the other nodes' changes. */
@@ -106,7 +107,7 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
 
   /** Stores the new setting durably; it becomes the effective state (it is the latest change), and listeners are
    *  notified even when the state is the same. */
-  async set(name: string, value: PresenceValue): Promise<PresenceRecord> {
+  async set(name: string, value: PresenceValue, source = 'cli'): Promise<PresenceRecord> {
     const { at, version } = await this.newStamp(name);
     const record: PresenceRecord = {
       name,
@@ -120,7 +121,7 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
     // Refused only when another node's later setting landed first: that one is the latest, and ours is already past.
     if (!(await this.store.savePresence(record))) return (await this.store.getPresence(name)) ?? record;
     this.records.set(name, record);
-    this.changedHere(name, version, true);
+    this.changedHere(name, version, source, true);
     return record;
   }
 
@@ -147,8 +148,8 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
   }
 
   /** A change made on this node: tell the local listeners, then the other nodes. */
-  private changedHere(name: string, version: number | undefined, always = false): void {
-    this.update(name, always);
+  private changedHere(name: string, version: number | undefined, source: string, always = false): void {
+    this.update(name, always, source);
     void this.announce(name, version);
   }
 
@@ -178,7 +179,7 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
     const known = this.records.get(name);
     const settingChanged = setting !== undefined && (known === undefined || setting.version > known.version);
     if (settingChanged) this.records.set(name, setting);
-    this.update(name, settingChanged);
+    this.update(name, settingChanged, 'cluster');
   }
 
   /** Messages may have been missed: re-read every name either side knows. */
@@ -195,14 +196,14 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
   }
 
   /** Recomputes a name's effective state and tells listeners when it changed (or always, for a CLI/AMI set). */
-  private update(name: string, always: boolean): void {
-    const source = this.winner(name);
-    const next = source ? stateOf(source) : NOT_SET;
+  private update(name: string, always: boolean, source: string): void {
+    const winner = this.winner(name);
+    const next = winner ? stateOf(winner) : NOT_SET;
     const current = this.states.get(name) ?? NOT_SET;
     if (!always && sameState(current, next)) return;
-    if (source) this.states.set(name, next);
+    if (winner) this.states.set(name, next);
     else this.states.delete(name);
-    this.emit('change', CUSTOM_PRESENCE + name, next, recordOf(name, source, next));
+    this.emit('change', CUSTOM_PRESENCE + name, next, recordOf(name, winner, next), source);
   }
 }
 

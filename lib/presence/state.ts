@@ -63,6 +63,20 @@ export interface PresenceValue {
  */
 export function parsePresenceValue(value: string): PresenceValue {
   const [stateText = '', subtype = '', message = '', options = ''] = value.split(',', 4);
+  const state = checkedStateName(stateText);
+  if (!/^e*$/.test(options)) {
+    throw new PresenceError(`Invalid options '${options}' (only 'e' is supported)`);
+  }
+  const base64 = options !== '';
+  return {
+    state: presenceState(state, base64 ? decodeBase64(subtype, 'subtype') : subtype, base64 ? decodeBase64(message, 'message') : message),
+    stateText,
+    base64,
+  };
+}
+
+/** The state part of a value (CLI, AMI, HTTP), case-insensitive; a PresenceError names what was expected. */
+export function checkedStateName(stateText: string): PresenceStateName {
   if (stateText === '') {
     throw new PresenceError(`Missing presence state (${EXPECTED_STATES})`);
   }
@@ -70,19 +84,12 @@ export function parsePresenceValue(value: string): PresenceValue {
   if (state === undefined) {
     throw new PresenceError(`Unknown presence state '${stateText}' (${EXPECTED_STATES})`);
   }
-  if (!/^e*$/.test(options)) {
-    throw new PresenceError(`Invalid options '${options}' (only 'e' is supported)`);
-  }
-  const base64 = options !== '';
-  return {
-    state: {
-      state,
-      subtype: stripControlCharacters(base64 ? decodeBase64(subtype, 'subtype') : subtype),
-      message: stripControlCharacters(base64 ? decodeBase64(message, 'message') : message),
-    },
-    stateText,
-    base64,
-  };
+  return state;
+}
+
+/** A state as stored and sent: subtype and message without control characters. */
+export function presenceState(state: PresenceStateName, subtype: string, message: string): PresenceState {
+  return { state, subtype: stripControlCharacters(subtype), message: stripControlCharacters(message) };
 }
 
 const BASE64_BODY = /^[A-Za-z0-9+/]*$/;

@@ -209,7 +209,7 @@ export class AmiActions {
     if (variable === '') return error(request, ERRORS.NO_VARIABLE);
     if (request.get('Channel') !== '') return error(request, ERRORS.NO_SUCH_CHANNEL);
     try {
-      const result = await this.services.commands.change(parsePresenceWrite(variable), request.get('Value'));
+      const result = await this.services.commands.change(parsePresenceWrite(variable), request.get('Value'), 'ami');
       this.services.log.info(`ami: CustomPresence:${stripControlCharacters(result.name)} set to ${stripControlCharacters(request.get('Value'))}`);
     } catch (failure) {
       if (!(failure instanceof PresenceError)) throw failure;

@@ -37,7 +37,7 @@ export function authenticate(
 }
 
 /** Equality in time that depends on neither text: both are hashed to the same length first. */
-function sameText(given: string, expected: string): boolean {
+export function sameText(given: string, expected: string): boolean {
   const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
   return timingSafeEqual(digest(given), digest(expected));
 }
