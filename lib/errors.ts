@@ -46,6 +46,7 @@ export const ERRORS = {
   NOT_OWN_PRESENTITY: define('NOT_OWN_PRESENTITY', 403, "Forbidden (only the endpoint's own presence may be published)", 403),
   // Event packages and subscriptions (RFC 6665).
   BAD_EVENT: define('BAD_EVENT', 489, 'Bad Event', 400),
+  EXTENSION_REQUIRED: define('EXTENSION_REQUIRED', 421, 'Extension Required (%s)', 400),
   NOT_ACCEPTABLE: define('NOT_ACCEPTABLE', 406, 'Not Acceptable (only %s)', 406),
   BAD_CONTACT: define('BAD_CONTACT', 400, 'Missing or malformed Contact header', 400),
   NO_HINT: define('NO_HINT', 404, 'Not Found (no hint for this extension)', 404),

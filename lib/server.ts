@@ -23,6 +23,9 @@ import { Notifier } from './subscriptions/notifier.js';
 import { SubscribeHandler } from './subscriptions/subscribe-handler.js';
 import { EventPackages } from './subscriptions/event-package.js';
 import { PresencePackage } from './presence/presence-package.js';
+import { ResourceListPackage } from './lists/list-package.js';
+import { LIST_EVENTS, resourceListsOf, type ResourceList } from './lists/resource-lists.js';
+import { readPjsipSections } from './security/pjsip-sections.js';
 import { SubscriptionManager } from './subscriptions/subscription-manager.js';
 import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
 import { FlowPool } from './subscriptions/flow-pool.js';
@@ -51,6 +54,7 @@ export class PresenceServer {
   private ami: AmiServer | undefined;
   private amiConfig: AmiConfig | undefined;
   private http: HttpServer | undefined;
+  private readonly listPackages: ResourceListPackage[] = [];
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
     this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, allowEmpty: config.allowEmptyDialplan, log });
@@ -61,6 +65,7 @@ export class PresenceServer {
     // Read before anything listens, so that an unreadable users file stops the start.
     const amiConfig = config.ami && this.loadAmiConfig(config.ami.configFile);
     this.amiConfig = amiConfig || undefined;
+    const lists = this.loadLists();
     fs.mkdirSync(config.dataDir, { recursive: true });
     this.store = await openStore(config.store, config.dataDir);
     this.bus = createMemoryBus();
@@ -89,6 +94,8 @@ export class PresenceServer {
     const { context, expiry } = config;
     const publishHandler = new PublishHandler({ publications: presence.publications, hints, context, expiry, log });
     packages.register(new PresencePackage(presence, publishHandler.handle));
+    this.serveLists(packages, lists);
+    for (const listPackage of this.listPackages) presence.on('change', (provider) => listPackage.stateChanged(provider));
     const subscribeHandler = new SubscribeHandler({ manager, packages, flows, hints, context, expiry, digiumMode: config.digiumTuple, log, maxDialogBytes: config.limits.maxDialogBytes });
     hints.on('reload', (dialplan) => manager.reresolve(dialplan));
 
@@ -135,6 +142,7 @@ export class PresenceServer {
   /** SIGHUP: re-read the dialplan (and the AMI users); a file that cannot be read keeps the old one. */
   reload(): void {
     this.reloadAmi();
+    this.reloadLists();
     this.hints.reload();
   }
 
@@ -163,6 +171,39 @@ export class PresenceServer {
       throw new Error(`the TLS certificate ${config.tls.certFile} and key ${config.tls.keyFile} are not usable: ${(error as Error).message}`);
     }
     return new WsTransport(WSS, () => https.createServer(files), host, port, policy, log, limits);
+  }
+
+  /** The resource lists of --pjsip, by event; a file that cannot be used stops the start (file:line). */
+  private loadLists(): Map<string, ResourceList> {
+    if (this.config.pjsipFile === undefined) return new Map();
+    return resourceListsOf(readPjsipSections(this.config.pjsipFile));
+  }
+
+  /** One list package over each event's own package (RFC 4662): a SUBSCRIBE to a list name reaches it. */
+  private serveLists(packages: EventPackages, lists: Map<string, ResourceList>): void {
+    for (const event of LIST_EVENTS) {
+      const inner = packages.get(event);
+      const mine = listsOf(lists, event);
+      if (!inner) {
+        for (const list of mine.values()) this.log.warn(`${list.file}:${list.line}: resource list [${list.name}]: no ${event} package here; not served`);
+        continue;
+      }
+      const listPackage = new ResourceListPackage(inner, mine, this.hints);
+      packages.overlay(listPackage);
+      this.listPackages.push(listPackage);
+    }
+    if (lists.size > 0) this.log.info(`resource lists from ${this.config.pjsipFile}: ${[...lists.keys()].join(', ')}`);
+  }
+
+  private reloadLists(): void {
+    if (this.config.pjsipFile === undefined) return;
+    try {
+      const lists = this.loadLists();
+      for (const listPackage of this.listPackages) listPackage.useLists(listsOf(lists, listPackage.event));
+      this.log.info(`reload: ${lists.size} resource list(s) from ${this.config.pjsipFile}`);
+    } catch (error) {
+      this.log.error(`reload: ${(error as Error).message}; keeping the previous resource lists`);
+    }
   }
 
   private reloadAmi(): void {
@@ -194,4 +235,8 @@ function readTlsFile(file: string, what: string): Buffer {
   } catch (error) {
     throw new Error(`cannot read the TLS ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+}
+
+function listsOf(lists: Map<string, ResourceList>, event: string): Map<string, ResourceList> {
+  return new Map([...lists].filter(([, list]) => list.event === event));
 }

@@ -145,6 +145,10 @@ export const OPTIONS = {
     flag: 'tcp-idle-timeout', arg: 's', section: 'sip', default: 600, parse: wholeSeconds,
     help: 'close TCP and WebSocket connections idle this long, unless a subscription uses them',
   }),
+  pjsip: option({
+    flag: 'pjsip', arg: 'file', section: 'sip', parse: text, defaultText: 'none',
+    help: 'Asterisk pjsip.conf: its type=resource_list sections are served as resource lists (RFC 4662); re-read on reload',
+  }),
   ws: option({
     flag: 'ws', arg: 'host:port', section: 'sip', parse: listenAddress, defaultText: 'off',
     help: 'SIP over WebSocket (RFC 7118) listen address for browser phones, e.g. 0.0.0.0:8088',

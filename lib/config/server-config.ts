@@ -46,6 +46,8 @@ export interface ServerConfig {
   ami?: { host: string; port: number; configFile: string };
   /** What a request may make us keep (docs/RELIABILITY.md, "Limits"). */
   limits: Limits;
+  /** Asterisk pjsip.conf with the resource lists, when given. */
+  pjsipFile?: string;
   /** PEM certificate chain and private key files (WSS). */
   tls?: { certFile: string; keyFile: string };
   /** SIP over WebSocket: allowed Origins (empty: any) and limits. */
@@ -100,6 +102,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     },
     ...(values.ami && values.amiConfig !== undefined ? { ami: { ...values.ami, configFile: values.amiConfig } } : {}),
     ...(values.http ? { http: values.http } : {}),
+    ...(values.pjsip !== undefined ? { pjsipFile: values.pjsip } : {}),
     ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
     websocket: {
       origins: (values.wsOrigin ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),

@@ -4,7 +4,8 @@
  * which state keys the resource depends on, and how its body is built. Adding a package is one `register` call in
  * the composition root; Allow-Events, 489 and PUBLISH dispatch read this registry.
  */
-import { ERRORS, sipAnswer } from '../errors.js';
+import { ERRORS, sipAnswer, type SipAnswer } from '../errors.js';
+import type { SipRequest } from '../sip/message.js';
 import type { Hint, Dialplan } from '../presence/hints.js';
 import { parseEvent } from '../sip/headers.js';
 import type { IncomingRequest, RequestHandler } from '../sip/stack.js';
@@ -42,11 +43,22 @@ export interface EventPackage {
   render(subscription: Subscription): string;
   /** RFC 3903: handles a PUBLISH for this event, when the package accepts publications. */
   readonly publish?: RequestHandler;
+  /** Headers the 200 and every NOTIFY of its subscriptions carry (RFC 4662: `Require: eventlist`). */
+  readonly dialogHeaders?: ReadonlyArray<[string, string]>;
+  /** A refusal of a new SUBSCRIBE the package cannot serve as asked (RFC 4662 §5.1: 421), or undefined. */
+  admit?(request: SipRequest): { answer: SipAnswer; headers: Array<[string, string]> } | undefined;
+}
+
+/** A package serving some resources of an event in place of the event's own package (resource lists). */
+export interface ResourcePackage extends EventPackage {
+  /** Whether the Request-URI user names one of its resources. */
+  names(user: string): boolean;
 }
 
 /** Every package the server speaks, by event name. */
 export class EventPackages {
   private readonly byEvent = new Map<string, EventPackage>();
+  private readonly overlays: ResourcePackage[] = [];
 
   register(eventPackage: EventPackage): this {
     this.byEvent.set(eventPackage.event, eventPackage);
@@ -54,6 +66,18 @@ export class EventPackages {
   }
 
   get(event: string): EventPackage | undefined {
+    return this.byEvent.get(event);
+  }
+
+  /** Serves the resources `overlay` names (a list name) for its event, before the event's own package. */
+  overlay(overlay: ResourcePackage): this {
+    this.overlays.push(overlay);
+    return this;
+  }
+
+  /** The package that serves `user` for `event`: an overlay that names it, else the event's own package. */
+  forResource(event: string, user: string | undefined): EventPackage | undefined {
+    if (user !== undefined) for (const overlay of this.overlays) if (overlay.event === event && overlay.names(user)) return overlay;
     return this.byEvent.get(event);
   }
 

@@ -198,8 +198,10 @@ export class Notifier {
       requestUri = routing.requestUri;
       for (const hop of routing.routes) routes += `Route: ${hop}\r\n`;
     }
-    const { event: name } = subscription.eventPackage;
+    const { event: name, dialogHeaders } = subscription.eventPackage;
     const event = subscription.eventId === undefined ? name : `${name};id=${subscription.eventId}`;
+    let extra = '';
+    if (dialogHeaders) for (const [header, value] of dialogHeaders) extra += `${header}: ${value}\r\n`;
     const head =
       `NOTIFY ${requestUri} SIP/2.0\r\n` +
       viaHeader(subscription.flow, subscription.sentBy, branch) +
@@ -212,6 +214,7 @@ export class Notifier {
       `Contact: <${subscription.localContact}>\r\n` +
       `Event: ${event}\r\n` +
       `Subscription-State: ${state}\r\n` +
+      extra +
       `User-Agent: ${PRODUCT}\r\n` +
       `Content-Type: ${contentType}\r\n` +
       `Content-Length: ${body.length}\r\n\r\n`;

@@ -74,6 +74,14 @@ export class SubscribeHandler {
 
   private initial(incoming: IncomingRequest, eventPackage: EventPackage, eventId: string | undefined): void {
     const { request, respond, flow } = incoming;
+    // A resource list of the event is served by its own package (RFC 4662), which may refuse the request as asked.
+    const user = parseUri(request.uri)!.user;
+    eventPackage = this.packages.forResource(eventPackage.event, user === undefined ? undefined : decodeURIComponent(user)) ?? eventPackage;
+    const inadmissible = eventPackage.admit?.(request);
+    if (inadmissible) {
+      respond(inadmissible.answer, { headers: inadmissible.headers });
+      return;
+    }
     // RFC 6665 §4.1.2: a body the watcher accepts (no Accept means the package's default), or 406 naming ours.
     const format = eventPackage.negotiate(request.getAll('accept'));
     if (!format) {
@@ -155,7 +163,7 @@ export class SubscribeHandler {
     const remoteTag = parseNameAddr(request.get('from')!)!.params['tag'] ?? undefined;
     const subscription = this.manager.find(request.get('call-id')!, localTag, remoteTag);
     // RFC 6665 §4.1.2.2: a SUBSCRIBE for a dialog, event package or event id we do not know gets 481.
-    if (!subscription || subscription.eventPackage !== eventPackage || subscription.eventId !== eventId) {
+    if (!subscription || subscription.eventPackage.event !== eventPackage.event || subscription.eventId !== eventId) {
       respond(sipAnswer(ERRORS.NO_SUBSCRIPTION));
       return;
     }
@@ -186,6 +194,7 @@ export class SubscribeHandler {
     return [
       ['Expires', String(granted)],
       ['Contact', `<${subscription.localContact}>`],
+      ...(subscription.eventPackage.dialogHeaders ?? []),
     ];
   }
 }

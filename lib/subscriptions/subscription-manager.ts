@@ -240,7 +240,7 @@ export class SubscriptionManager {
     for await (const { id, persisted } of this.journal.load(now, maxRecordBytes(this.caps.maxDialogBytes))) {
       // A record rewritten under its new id during the restore (see below) may be read again.
       if (persisted.expiresAt <= now || this.byDialog.has(persisted.localTag)) continue;
-      const eventPackage = this.packages.get(persisted.event);
+      const eventPackage = this.packages.forResource(persisted.event, persisted.exten);
       if (!eventPackage) {
         unknownEvents++;
         this.journal.discard(id);

@@ -1,0 +1,147 @@
+/**
+ * Resource lists (RFC 4662) as an event package over another one: a SUBSCRIBE whose Request-URI names a list gets
+ * one subscription whose NOTIFYs carry every member's state in a multipart/related body with an RLMI root. Members are
+ * resolved and rendered by the inner package (presence: PIDF, XPIDF…); each member's part is built once per state
+ * change and shared by every list and watcher carrying it.
+ */
+import { ERRORS, sipAnswer, type SipAnswer } from '../errors.js';
+import type { HintDirectory } from '../presence/hint-directory.js';
+import type { Dialplan, Hint } from '../presence/hints.js';
+import { splitHeaderValues } from '../sip/headers.js';
+import type { SipRequest } from '../sip/message.js';
+import { BODY_COUNTER, type BodyType, type EventPackage } from '../subscriptions/event-package.js';
+import type { Subscription } from '../subscriptions/subscription.js';
+import type { ResourceList } from './resource-lists.js';
+import { bodyPart, listBody, multipartType, RLMI_TYPE, type ListResource } from './rlmi.js';
+
+/** A list body type: the multipart wrapper, and the body type of its members' parts. */
+export interface ListBodyType extends BodyType {
+  readonly member: BodyType;
+}
+
+/** RFC 4662 §5.1: the option tag a subscriber must support for list NOTIFYs. */
+const EVENTLIST = 'eventlist';
+/** Accept values that name the wrapper, not a member body type. */
+const WRAPPER_TYPES = new Set(['multipart/related', RLMI_TYPE]);
+
+interface CachedPart { readonly part: string; readonly keys: readonly string[] }
+
+export class ResourceListPackage implements EventPackage {
+  readonly event: string;
+  readonly counted = true;
+  readonly bodyTypes: readonly ListBodyType[];
+  /** RFC 4662 §5.2: the 200 and every NOTIFY require the extension. */
+  readonly dialogHeaders: Array<[string, string]> = [['Require', EVENTLIST]];
+  private readonly parts = new Map<string, CachedPart>();
+  /** State key → cached parts built from it, dropped when it changes. */
+  private readonly partsByKey = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly inner: EventPackage,
+    private lists: ReadonlyMap<string, ResourceList>,
+    private readonly hints: HintDirectory,
+  ) {
+    this.event = inner.event;
+    this.bodyTypes = inner.bodyTypes.map((member) => ({
+      contentType: multipartType(`presenced-${member.contentType.replace(/[^a-z0-9]+/gi, '-')}`),
+      member,
+    }));
+  }
+
+  /** Whether `user` names one of this package's lists. */
+  names(user: string): boolean {
+    return this.lists.has(user);
+  }
+
+  /** A new set of lists (reload); subscriptions to lists that are gone end with noresource on reresolve. */
+  useLists(lists: ReadonlyMap<string, ResourceList>): void {
+    this.lists = lists;
+    this.parts.clear();
+    this.partsByKey.clear();
+  }
+
+  /** RFC 4662 §5.1: a list SUBSCRIBE without `Supported: eventlist` is refused with 421 and `Require: eventlist`. */
+  admit(request: SipRequest): { answer: SipAnswer; headers: Array<[string, string]> } | undefined {
+    const supported = request.getAll('supported').flatMap(splitHeaderValues).map((tag) => tag.trim().toLowerCase());
+    if (supported.includes(EVENTLIST)) return undefined;
+    return { answer: sipAnswer(ERRORS.EXTENSION_REQUIRED, EVENTLIST), headers: [['Require', EVENTLIST]] };
+  }
+
+  negotiate(acceptValues: string[]): ListBodyType | undefined {
+    // RFC 4662 §5.2: the watcher lists multipart/related and application/rlmi+xml besides its member types.
+    const memberValues = acceptValues
+      .flatMap(splitHeaderValues)
+      .filter((value) => !WRAPPER_TYPES.has(value.split(';')[0]!.trim().toLowerCase()));
+    const member = this.inner.negotiate(acceptValues.length > 0 && memberValues.length === 0 ? [] : memberValues);
+    return member && this.bodyTypes.find((type) => type.member === member);
+  }
+
+  /** A list as a resource: its name and the text it was configured with, so a reload that changes it is noticed. */
+  resolve(_dialplan: Dialplan, user: string, context: string): Hint | undefined {
+    const list = this.lists.get(user);
+    if (!list) return undefined;
+    return { exten: list.name, context, devices: [], text: `list ${list.members.join(',')}`, file: list.file, line: list.line };
+  }
+
+  stateKeys(resource: Hint): readonly string[] {
+    const keys = new Set<string>();
+    for (const member of this.members(resource)) if (member.hint) for (const key of this.inner.stateKeys(member.hint)) keys.add(key);
+    return [...keys];
+  }
+
+  variantKey(subscription: Subscription): string {
+    return `list\n${subscription.format.contentType}\n${subscription.presentity}\n${subscription.hint.text}\n${subscription.context}\n${subscription.digium}`;
+  }
+
+  render(subscription: Subscription): string {
+    const format = subscription.format as ListBodyType;
+    const host = subscription.presentity.slice(subscription.presentity.lastIndexOf('@') + 1);
+    const resources: ListResource[] = [];
+    const parts: string[] = [];
+    for (const member of this.members(subscription.hint)) {
+      const uri = `sip:${member.name}@${host}`;
+      if (!member.hint) {
+        resources.push({ uri, name: member.name, cid: undefined, terminated: 'rejected' });
+        continue;
+      }
+      const cid = `${member.name}@${host}`;
+      resources.push({ uri, name: member.name, cid });
+      parts.push(this.part(subscription, format.member, member.name, member.hint, uri, cid));
+    }
+    const boundary = /boundary="([^"]+)"/.exec(format.contentType)![1]!;
+    // Every NOTIFY carries every resource, so each is full state (RFC 4662 §5.2 permits it for every NOTIFY).
+    return listBody(boundary, subscription.presentity, BODY_COUNTER, true, resources, parts);
+  }
+
+  /** A member's state changed: its parts are built again when next needed. */
+  stateChanged(key: string): void {
+    const cached = this.partsByKey.get(key);
+    if (!cached) return;
+    this.partsByKey.delete(key);
+    for (const id of cached) this.parts.delete(id);
+  }
+
+  private members(resource: Hint): Array<{ name: string; hint: Hint | undefined }> {
+    const list = this.lists.get(resource.exten);
+    if (!list) return [];
+    const dialplan = this.hints.current;
+    return list.members.map((name) => ({ name, hint: this.inner.resolve(dialplan, name, resource.context) }));
+  }
+
+  /** The member's body part, rendered by the inner package once per state and shared. */
+  private part(subscription: Subscription, type: BodyType, name: string, hint: Hint, uri: string, cid: string): string {
+    const id = `${type.contentType}\n${cid}\n${hint.context}\n${hint.text}\n${subscription.digium}`;
+    const cached = this.parts.get(id);
+    if (cached) return cached.part;
+    const view: Subscription = { ...subscription, presentity: uri, exten: name, hint, format: type };
+    const keys = this.inner.stateKeys(hint);
+    const part = bodyPart(type.contentType, cid, this.inner.render(view));
+    this.parts.set(id, { part, keys });
+    for (const key of keys) {
+      let ids = this.partsByKey.get(key);
+      if (!ids) this.partsByKey.set(key, (ids = new Set()));
+      ids.add(id);
+    }
+    return part;
+  }
+}

@@ -1,0 +1,114 @@
+// Resource lists (RFC 4662) from pjsip.conf `type=resource_list`: 421 without eventlist support, multipart/related
+// NOTIFYs with an RLMI root and one PIDF part per member, nested lists expanded, unknown members rejected.
+import { expect } from 'chai';
+import { startServer, type PresenceServer } from '../helpers/server.js';
+import { UdpSipClient, type SubscribeOptions } from '../helpers/sip-client.js';
+import { parsePidf, type SipMessage } from '../helpers/wire.js';
+
+const LIST_HEADERS = { Supported: 'eventlist', Accept: 'application/pidf+xml, application/rlmi+xml, multipart/related' };
+
+interface Part { headers: Record<string, string>; body: string }
+
+/** Splits a multipart/related body on the boundary its Content-Type names. */
+function parts(message: SipMessage): Part[] {
+  const boundary = /boundary="([^"]+)"/.exec(message.header('Content-Type') ?? '')?.[1];
+  if (!boundary) throw new Error(`no boundary in ${message.header('Content-Type')}`);
+  const text = message.body;
+  expect(text.trimEnd().endsWith(`--${boundary}--`), 'closing delimiter').to.equal(true);
+  return text
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((chunk) => {
+      const [head, ...rest] = chunk.replace(/^\r\n/, '').split('\r\n\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of head!.split('\r\n')) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      return { headers, body: rest.join('\r\n\r\n').replace(/\r\n$/, '') };
+    });
+}
+
+function rlmi(message: SipMessage): { version: number; fullState: string; resources: Array<{ uri: string; state: string; reason?: string; cid?: string }> } {
+  const root = parts(message)[0]!;
+  expect(root.headers['content-type']).to.match(/^application\/rlmi\+xml/);
+  const list = /<list [^>]*version="(\d+)" fullState="(\w+)"/.exec(root.body)!;
+  const resources = [...root.body.matchAll(/<resource uri="([^"]+)">.*?<instance [^>]*state="(\w+)"(?: reason="(\w+)")?(?: cid="([^"]+)")?/g)].map((m) => ({
+    uri: m[1]!, state: m[2]!, ...(m[3] ? { reason: m[3] } : {}), ...(m[4] ? { cid: m[4] } : {}),
+  }));
+  return { version: Number(list[1]), fullState: list[2]!, resources };
+}
+
+describe('integration: resource lists (RFC 4662)', function () {
+  this.timeout(20000);
+  let server: PresenceServer;
+  let client: UdpSipClient;
+
+  before(async function () {
+    server = await startServer({ args: ['--pjsip', 'fixtures/lists/pjsip.conf'] });
+    client = await UdpSipClient.open(server.udpPort);
+  });
+
+  after(async function () {
+    await client?.close();
+    await server?.stop();
+  });
+
+  function subscribeList(options: SubscribeOptions = {}) {
+    return client.subscribe({ user: 'sales', ...options, set: { ...LIST_HEADERS, ...options.set } });
+  }
+
+  it('refuses a list SUBSCRIBE without Supported: eventlist with 421 and Require: eventlist', async function () {
+    const { response } = await client.subscribe({ user: 'sales' });
+    expect(response.status).to.equal(421);
+    expect(response.header('Require')).to.equal('eventlist');
+  });
+
+  it('accepts it with Supported: eventlist and sends the full state: RLMI root, one PIDF part per member', async function () {
+    const { response, dialog } = await subscribeList();
+    expect(response.status).to.equal(200);
+    expect(response.header('Require')).to.equal('eventlist');
+    const notify = await dialog!.nextNotify();
+    expect(notify.header('Require')).to.equal('eventlist');
+    expect(notify.header('Content-Type')).to.match(/^multipart\/related;type="application\/rlmi\+xml";start="<[^>]+>";boundary="[^"]+"$/);
+    const document = rlmi(notify);
+    expect(document.version).to.equal(0);
+    expect(document.fullState).to.equal('true');
+    expect(document.resources.map((r) => [r.uri.replace(/@.*/, ''), r.state, r.reason ?? ''])).to.deep.equal([
+      ['sip:6002', 'active', ''],
+      ['sip:2000', 'active', ''],
+      ['sip:7000', 'active', ''],
+      ['sip:9999', 'terminated', 'rejected'],
+    ]);
+    const [, ...members] = parts(notify);
+    expect(members.map((part) => part.headers['content-id'])).to.deep.equal(document.resources.filter((r) => r.cid).map((r) => `<${r.cid}>`));
+    for (const part of members) expect(part.headers['content-type']).to.match(/^application\/pidf\+xml/);
+    expect(parsePidf(members[0]!.body).entity).to.match(/^sip:6002@/);
+  });
+
+  it('notifies a member change with the next RLMI version and the new state in that member\'s part', async function () {
+    const dialog = (await subscribeList()).dialog!;
+    const first = rlmi(await dialog.nextNotify());
+    const change = await server.cli(['change', 'CustomPresence:7000', 'away,,in a meeting']);
+    expect(change.code, change.stderr).to.equal(0);
+    const notify = await dialog.nextNotify();
+    expect(rlmi(notify).version).to.equal(first.version + 1);
+    const part = parts(notify).find((p) => p.headers['content-id']?.startsWith('<7000@'))!;
+    expect(parsePidf(part.body).notes).to.include('in a meeting');
+  });
+
+  it('ends a list subscription with a final NOTIFY on unsubscribe', async function () {
+    const dialog = (await subscribeList()).dialog!;
+    await dialog.nextNotify();
+    const response = await dialog.refresh({ expires: 0, set: LIST_HEADERS });
+    expect(response.status).to.equal(200);
+    const final = await dialog.nextNotify();
+    expect(final.header('Subscription-State')).to.match(/^terminated/);
+  });
+
+  it('serves plain extensions as before', async function () {
+    const { response } = await client.subscribe({ user: '6002' });
+    expect(response.status).to.equal(200);
+    expect(response.header('Require')).to.equal(undefined);
+  });
+});
