@@ -15,6 +15,8 @@ import { DEFAULT_STREAM_LIMITS, StreamTransport, TCP_STREAMS } from './sip/strea
 import { formatHostPort, type Transport } from './sip/transport.js';
 import { UdpTransport } from './sip/udp-transport.js';
 import { WsTransport } from './sip/ws-transport.js';
+import { refuseUpgrade } from './sip/ws-handshake.js';
+import type { Duplex } from 'node:stream';
 import { WS, WSS } from './sip/transport.js';
 import { openStore, type Store } from './store/store.js';
 import type { ChangeBus } from './store/change-bus.js';
@@ -126,6 +128,7 @@ export class PresenceServer {
     registerAuth(http.app, auth);
     registerSessionRoutes(http.app, auth, {});
     registerPresenceRoutes(http.app, { commands, dialplan: () => hints.current, defaultContext: config.context });
+    this.serveWebSocketOn(http.app.server);
     await http.listen();
   }
 
@@ -177,6 +180,16 @@ export class PresenceServer {
   private loadLists(): Map<string, ResourceList> {
     if (this.config.pjsipFile === undefined) return new Map();
     return resourceListsOf(readPjsipSections(this.config.pjsipFile));
+  }
+
+  /** With --ws, browser phones may also upgrade on the HTTP port at /ws (one origin for the panel and the phone). */
+  private serveWebSocketOn(server: http.Server): void {
+    const webSocket = this.stack?.listening().find((transport): transport is WsTransport => transport instanceof WsTransport && transport.kind === WS);
+    if (!webSocket) return;
+    server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if ((request.url ?? '').replace(/\?.*$/, '') === '/ws') webSocket.upgrade(request, socket, head);
+      else refuseUpgrade(socket, { status: 404, reason: 'Not Found', detail: 'the SIP WebSocket service is at /ws' });
+    });
   }
 
   /** One list package over each event's own package (RFC 4662): a SUBSCRIBE to a list name reaches it. */

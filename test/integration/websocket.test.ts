@@ -182,6 +182,17 @@ describe('integration: SIP over WebSocket — origins, keep-alive, idle connecti
     server = undefined;
   });
 
+  it('also takes the upgrade on the --http port at /ws', async function () {
+    server = await startServer({ args: ['--ws', '127.0.0.1:0', '--http', '127.0.0.1:0'] });
+    const client = await WsSipClient.connect(server.httpPort, { path: '/ws' });
+    closables.push(client);
+    expect(client.socket.protocol).to.equal('sip');
+    const dialog = await client.subscribeDialog({ user: '6002' });
+    expect(parseVia((await dialog.nextNotify()).header('Via')!).transport).to.equal('WS');
+    expect((await WsSipClient.refused(server.httpPort, { path: '/' })).status).to.equal(404);
+    expect((await WsSipClient.refused(server.httpPort, { path: '/ws', protocols: ['chat'] })).status).to.equal(400);
+  });
+
   it('allows only the --ws-origin Origins', async function () {
     server = await startServer({ args: ['--ws', '127.0.0.1:0', '--ws-origin', 'https://phone.example.com, https://ucp.example.com'] });
     const allowed = await WsSipClient.connect(server.wsPort, { origin: 'https://ucp.example.com' });
