@@ -5,6 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
+import type { StoreKind } from '../store/store.js';
+import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
 import { parseListenAddress } from '../sip/transport.js';
 import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
 import { defaultLimits } from '../limits/limits.js';
@@ -74,7 +76,15 @@ function text(value: string): string {
 
 export const LOG_LEVEL_CHOICES = ['error', 'warn', 'info', 'debug'] as const;
 export const DIGIUM_TUPLE_CHOICES = ['auto', 'always', 'never'] as const;
-export const STORE_CHOICES = ['sqlite', 'memory'] as const;
+/** 'sqlite', 'memory' or a Redis URL, checked here so that a wrong URL is refused before anything starts. */
+export function storeKind(text: string): StoreKind {
+  if (text === 'sqlite' || text === 'memory') return text;
+  if (isRedisUrl(text)) {
+    parseRedisUrl(text);
+    return text as StoreKind;
+  }
+  throw new Error('expected sqlite, memory or redis://HOST:PORT[/DB]');
+}
 
 /** Defaults of the limits, derived from this process's heap limit (see lib/limits/limits.ts). */
 const LIMITS = defaultLimits();
@@ -198,8 +208,8 @@ export const OPTIONS = {
     help: 'the presence panel (a web page at /) and its HTTP API (/api/v1, OpenAPI at /openapi.json), e.g. 127.0.0.1:8088',
   }),
   store: option({
-    flag: 'store', arg: 'kind', section: 'store', key: 'kind', default: 'sqlite', parse: oneOf(STORE_CHOICES),
-    help: 'sqlite (a file in the data directory) or memory (nothing kept across restarts)',
+    flag: 'store', arg: 'kind', section: 'store', key: 'kind', default: 'sqlite' as StoreKind, parse: storeKind,
+    help: 'sqlite (a file in the data directory), memory (nothing kept across restarts) or redis://HOST:PORT[/DB] (shared by several nodes: docs/CLUSTER.md)',
   }),
   nodeId: option({
     flag: 'node-id', arg: 'name', section: 'store', key: 'node', default: hostname(), defaultText: 'the host name', parse: text,

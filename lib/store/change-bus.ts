@@ -4,6 +4,7 @@
  * so a message only has to name the key, and a node that may have missed messages (a reconnect) re-reads all.
  * Every backend passes the shared suite in test/store/bus-conformance.ts; see docs/STORE.md.
  */
+import { isRedisUrl, parseRedisUrl } from './redis-url.js';
 
 /** One change of one state key. */
 export interface StateChange {
@@ -38,6 +39,16 @@ export class BusClosedError extends Error {
     super(`${kind} change bus is closed`);
     this.name = 'BusClosedError';
   }
+}
+
+/** The bus that goes with a store: Redis pub/sub for a Redis store, else this process alone. */
+export async function openChangeBus(storeKind: string): Promise<ChangeBus> {
+  if (isRedisUrl(storeKind)) {
+    const { openRedisBus } = await import('./redis-bus.js');
+    return openRedisBus(parseRedisUrl(storeKind));
+  }
+  const { createMemoryBus } = await import('./memory-bus.js');
+  return createMemoryBus();
 }
 
 /** What goes over the wire: compact JSON, checked on the way in (another program may publish on the channel). */

@@ -4,7 +4,7 @@ import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Sto
  * Orders strings by Unicode code point, matching SQLite's BINARY collation on UTF-8 text.
  * Plain `<` compares UTF-16 code units, which sorts astral characters (surrogate pairs) before U+E000..U+FFFF.
  */
-function compareCodePoints(a: string, b: string): number {
+export function compareCodePoints(a: string, b: string): number {
   let i = 0;
   for (;;) {
     if (i >= a.length) return i >= b.length ? 0 : -1;

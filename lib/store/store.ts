@@ -4,6 +4,7 @@
  * something changed is the ChangeBus's job (change-bus.ts), not the store's.
  */
 import type { PresenceStateName } from '../presence/state.js';
+import { isRedisUrl, parseRedisUrl } from './redis-url.js';
 
 export interface PresenceRecord {
   /** CustomPresence name, e.g. '6002' (case-sensitive key). */
@@ -102,7 +103,8 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreKind = 'sqlite' | 'memory';
+/** 'sqlite', 'memory' or a Redis URL (redis://HOST:PORT[/DB]: shared by several nodes). */
+export type StoreKind = 'sqlite' | 'memory' | `redis://${string}` | `rediss://${string}`;
 
 /** Raised (as a rejection) by any store method other than close() once the store is closed. */
 export class StoreClosedError extends Error {
@@ -112,9 +114,16 @@ export class StoreClosedError extends Error {
   }
 }
 
-/** sqlite: file `<dataDir>/presenced.sqlite` (creates dataDir recursively); memory: dataDir ignored. */
-export async function openStore(kind: StoreKind, dataDir: string): Promise<Store> {
+/**
+ * sqlite: file `<dataDir>/presenced.sqlite` (creates dataDir recursively); memory: dataDir ignored; a Redis URL:
+ * that database, whose schema version must be this presenced's (`warn` hears of a clock far off Redis's).
+ */
+export async function openStore(kind: StoreKind, dataDir: string, warn?: (message: string) => void): Promise<Store> {
   // Backends are loaded on demand so the memory store never loads the native SQLite addon.
+  if (isRedisUrl(kind)) {
+    const { openRedisStore } = await import('./redis-store.js');
+    return openRedisStore(parseRedisUrl(kind), warn);
+  }
   switch (kind) {
     case 'memory': {
       const { createMemoryStore } = await import('./memory-store.js');
@@ -126,6 +135,6 @@ export async function openStore(kind: StoreKind, dataDir: string): Promise<Store
     }
     default:
       // Reachable when the kind comes from unchecked configuration.
-      throw new Error(`unknown store kind '${String(kind)}' (expected 'sqlite' or 'memory')`);
+      throw new Error(`unknown store kind '${String(kind)}' (expected 'sqlite', 'memory' or redis://HOST:PORT[/DB])`);
   }
 }
