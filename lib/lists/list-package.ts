@@ -113,6 +113,11 @@ export class ResourceListPackage implements EventPackage {
     return listBody(boundary, subscription.presentity, BODY_COUNTER, true, resources, parts);
   }
 
+  /** `notification_batch_interval`: member changes within it go out in one NOTIFY. */
+  batchMs(subscription: Subscription): number {
+    return this.lists.get(subscription.exten)?.batchMs ?? 0;
+  }
+
   /** A member's state changed: its parts are built again when next needed. */
   stateChanged(key: string): void {
     const cached = this.partsByKey.get(key);

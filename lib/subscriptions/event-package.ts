@@ -45,6 +45,8 @@ export interface EventPackage {
   readonly publish?: RequestHandler;
   /** Headers the 200 and every NOTIFY of its subscriptions carry (RFC 4662: `Require: eventlist`). */
   readonly dialogHeaders?: ReadonlyArray<[string, string]>;
+  /** Changes within this many milliseconds after the first go out in one NOTIFY (RFC 4662 lists); 0 or absent: at once. */
+  batchMs?(subscription: Subscription): number;
   /** A refusal of a new SUBSCRIBE the package cannot serve as asked (RFC 4662 §5.1: 421), or undefined. */
   admit?(request: SipRequest): { answer: SipAnswer; headers: Array<[string, string]> } | undefined;
 }

@@ -68,15 +68,22 @@ export class Notifier {
     ({ stack: this.stack, journal: this.journal, policy: this.policy, log: this.log, onGone: this.onGone } = options);
     this.minIntervalMs = 1000 / this.policy.maxRate;
     this.delayed = new TimerQueue((timer) => {
-      if (timer.subscription.pending) this.notify(timer.subscription);
+      if (timer.subscription.pending) this.notify(timer.subscription, true);
     });
   }
 
   /** Sends the current state now, or as soon as the in-flight NOTIFY, rate limit or retry delay allows. */
-  notify(subscription: Subscription): void {
+  notify(subscription: Subscription, due = false): void {
     if (subscription.terminated === GONE) return;
     subscription.pending = true;
     if (this.stopped || subscription.inFlight || this.isDelayed(subscription)) return;
+    // A package that batches (RFC 4662 lists) holds a change for its interval, gathering the ones that follow; the
+    // first NOTIFY and the final one are never held.
+    const batchMs = due || subscription.terminated || subscription.lastSentAt === NEVER_SENT ? 0 : subscription.eventPackage.batchMs?.(subscription) ?? 0;
+    if (batchMs > 0) {
+      this.delay(subscription, Date.now() + batchMs);
+      return;
+    }
     if (subscription.lastSentAt !== NEVER_SENT) {
       const wait = this.minIntervalMs - msSinceWrapped(subscription.lastSentAt);
       if (wait > 0) {

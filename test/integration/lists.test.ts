@@ -1,7 +1,7 @@
 // Resource lists (RFC 4662) from pjsip.conf `type=resource_list`: 421 without eventlist support, multipart/related
 // NOTIFYs with an RLMI root and one PIDF part per member, nested lists expanded, unknown members rejected.
 import { expect } from 'chai';
-import { startServer, type PresenceServer } from '../helpers/server.js';
+import { freePort, makeTempDir, removeDir, startServer, type PresenceServer } from '../helpers/server.js';
 import { UdpSipClient, type SubscribeOptions } from '../helpers/sip-client.js';
 import { parsePidf, type SipMessage } from '../helpers/wire.js';
 
@@ -106,9 +106,49 @@ describe('integration: resource lists (RFC 4662)', function () {
     expect(final.header('Subscription-State')).to.match(/^terminated/);
   });
 
+  it('gathers member changes within notification_batch_interval into one NOTIFY', async function () {
+    const dialog = (await subscribeList({ user: 'batched' })).dialog!;
+    const first = rlmi(await dialog.nextNotify());
+    for (const [entity, note] of [['CustomPresence:6002', 'batch one'], ['CustomPresence:2000', 'batch two'], ['CustomPresence:7000', 'batch three']]) {
+      const change = await server.cli(['change', entity!, `dnd,,${note}`]);
+      expect(change.code, change.stderr).to.equal(0);
+    }
+    const batched = await dialog.nextNotify(8000);
+    expect(rlmi(batched).version).to.equal(first.version + 1);
+    const notes = parts(batched).slice(1).flatMap((part) => parsePidf(part.body).notes);
+    expect(notes).to.include.members(['batch one', 'batch two', 'batch three']);
+    await dialog.expectNoNotify(700);
+  });
+
   it('serves plain extensions as before', async function () {
     const { response } = await client.subscribe({ user: '6002' });
     expect(response.status).to.equal(200);
     expect(response.header('Require')).to.equal(undefined);
+  });
+});
+
+describe('integration: resource lists across a restart', function () {
+  this.timeout(30000);
+
+  it('restores a list subscription and keeps its RLMI version rising', async function () {
+    const dataDir = await makeTempDir();
+    const port = await freePort();
+    const options = { dataDir, udp: `127.0.0.1:${port}`, tcp: `127.0.0.1:${port}`, args: ['--pjsip', 'fixtures/lists/pjsip.conf'] };
+    let server = await startServer(options);
+    const client = await UdpSipClient.open(port);
+    try {
+      const dialog = (await client.subscribe({ user: 'sales', set: LIST_HEADERS })).dialog!;
+      const before = rlmi(await dialog.nextNotify());
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await server.stop();
+      server = await startServer(options);
+      const after = rlmi(await dialog.nextNotify(8000));
+      expect(after.version).to.be.above(before.version);
+      expect(after.resources).to.have.length(4);
+    } finally {
+      await client.close();
+      await server.stop();
+      await removeDir(dataDir);
+    }
   });
 });
