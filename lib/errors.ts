@@ -100,6 +100,9 @@ export const ERRORS = {
   NOT_OWN_PRESENCE: define('NOT_OWN_PRESENCE', 403, 'Forbidden (a user may change only their own presence, %s)', 403),
   ADMINS_ONLY: define('ADMINS_ONLY', 403, 'Forbidden (administrators only)', 403),
   CROSS_SITE: define('CROSS_SITE', 403, 'Forbidden (a state change from another site)', 403),
+  USERS_ONLY: define('USERS_ONLY', 403, 'Forbidden (only users, the endpoints of pjsip.conf, have settings)', 403),
+  NO_SUCH_STATE_ENTRY: define('NO_SUCH_STATE_ENTRY', 404, 'Not Found (no state list entry %s)', 404),
+  STREAMS_FULL: define('STREAMS_FULL', 503, 'Service Unavailable (event stream limit reached)', 503),
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -38,6 +38,16 @@ import { registerPresenceRoutes } from './control/http/presence-routes.js';
 import { registerSessionRoutes } from './control/http/session-routes.js';
 import { Sessions } from './control/http/sessions.js';
 import { LoginThrottle } from './control/ami/ami-login-throttle.js';
+import { EventLog } from './control/http/event-log.js';
+import { registerEventRoutes } from './control/http/events-routes.js';
+import { registerExtensionRoutes } from './control/http/extensions-routes.js';
+import { registerPage } from './control/http/page-routes.js';
+import { registerSettingsRoutes } from './control/http/settings-routes.js';
+import { registerStateRoutes } from './control/http/states-routes.js';
+import { LoginStates } from './panel/login-states.js';
+import { StateList, type StateEntry } from './panel/state-list.js';
+import { UserSettingsStore } from './panel/user-settings.js';
+import type { Dialplan } from './presence/hints.js';
 import type { Logger } from './util/log.js';
 import type { ServerConfig } from './config/server-config.js';
 
@@ -114,19 +124,38 @@ export class PresenceServer {
       this.ami = new AmiServer(config.ami, amiConfig, services);
       await this.ami.listen();
     }
-    if (config.http) await this.startHttp(config.http, commands);
+    if (config.http) await this.startHttp(config.http, commands, presence, this.store);
   }
 
-  private async startHttp(address: { host: string; port: number }, commands: PresenceCommands): Promise<void> {
+  private async startHttp(settings: NonNullable<ServerConfig['http']>, commands: PresenceCommands, presence: PresenceService, store: Store): Promise<void> {
     const { config, log, hints } = this;
-    const http = new HttpServer({ ...address, log });
+    const stateList = new StateList(store, log);
+    const settingsStore = new UserSettingsStore(store, stateList, log);
+    await stateList.load();
+    await settingsStore.load();
+    const apply = async (user: string, entry: StateEntry, why: string): Promise<void> => {
+      await commands.set(user, { state: entry.type, message: entry.message }, `http:${user} (${why})`);
+    };
+    const loginStates = new LoginStates({ list: stateList, settings: settingsStore, apply, graceMs: settings.logoutGraceMs, log });
+    const http = new HttpServer({ host: settings.host, port: settings.port, log });
     this.http = http;
     const accounts = new Accounts({ endpoints: () => undefined, amiUsers: () => this.amiConfig?.users });
     const auth = { accounts, sessions: new Sessions(), throttle: new LoginThrottle(), log };
+    const dialplan = (): Dialplan => hints.current;
+    const defaultContext = config.context;
     await http.registerOpenApi(PACKAGE_VERSION);
     registerAuth(http.app, auth);
-    registerSessionRoutes(http.app, auth, {});
-    registerPresenceRoutes(http.app, { commands, dialplan: () => hints.current, defaultContext: config.context });
+    registerSessionRoutes(http.app, auth, {
+      loggedIn: async (caller) => { if (caller.role === 'user') await loginStates.loggedIn(caller.name); },
+      loggedOut: async (caller) => { if (caller.role === 'user') await loginStates.loggedOut(caller.name); },
+      leaving: (caller) => { if (caller.role === 'user') loginStates.leaving(caller.name); },
+    });
+    registerPage(http.app);
+    registerPresenceRoutes(http.app, { commands, dialplan, defaultContext });
+    registerStateRoutes(http.app, stateList);
+    registerSettingsRoutes(http.app, settingsStore);
+    registerExtensionRoutes(http.app, { commands, accounts, dialplan, defaultContext });
+    registerEventRoutes(http.app, { events: new EventLog(), presence, stateList, loginStates, dialplan, defaultContext });
     this.serveWebSocketOn(http.app.server);
     await http.listen();
   }

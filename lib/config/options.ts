@@ -207,6 +207,10 @@ export const OPTIONS = {
     flag: 'http', arg: 'host:port', section: 'http', key: 'listen', parse: listenAddress, defaultText: 'off',
     help: 'the presence panel (a web page at /) and its HTTP API (/api/v1, OpenAPI at /openapi.json), e.g. 127.0.0.1:8088',
   }),
+  httpLogoutGrace: option({
+    flag: 'http-logout-grace', arg: 's', section: 'http', key: 'logout_grace', default: 30, parse: wholeSeconds,
+    help: "when a user's last page closes and none comes back this long, their on-logout state is applied",
+  }),
   store: option({
     flag: 'store', arg: 'kind', section: 'store', key: 'kind', default: 'sqlite' as StoreKind, parse: storeKind,
     help: 'sqlite (a file in the data directory), memory (nothing kept across restarts) or redis://HOST:PORT[/DB] (shared by several nodes: docs/CLUSTER.md)',

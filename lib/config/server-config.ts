@@ -53,7 +53,7 @@ export interface ServerConfig {
   /** SIP over WebSocket: allowed Origins (empty: any) and limits. */
   websocket: { origins: string[]; limits: WsLimits };
   /** The presence panel and its API; none when absent. */
-  http?: { host: string; port: number };
+  http?: { host: string; port: number; logoutGraceMs: number };
 }
 
 /** A configuration that cannot run; the message names the options involved. */
@@ -101,7 +101,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
       maxPublicationsPerSource: values.maxPublicationsPerSource,
     },
     ...(values.ami && values.amiConfig !== undefined ? { ami: { ...values.ami, configFile: values.amiConfig } } : {}),
-    ...(values.http ? { http: values.http } : {}),
+    ...(values.http ? { http: { ...values.http, logoutGraceMs: values.httpLogoutGrace * 1000 } } : {}),
     ...(values.pjsip !== undefined ? { pjsipFile: values.pjsip } : {}),
     ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
     websocket: {

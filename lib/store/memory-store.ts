@@ -1,4 +1,4 @@
-import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 /**
  * Orders strings by Unicode code point, matching SQLite's BINARY collation on UTF-8 text.
@@ -35,6 +35,7 @@ class MemoryStore implements Store {
   private readonly subscriptions = new Map<string, SubscriptionRecord>();
   private readonly publications = new Map<string, PublicationRecord>();
   private readonly versions = new Map<string, number>();
+  private readonly documents = new Map<string, string>();
   private closed = false;
 
   async nextVersion(key: string): Promise<number> {
@@ -115,8 +116,24 @@ class MemoryStore implements Store {
     return purgeExpired(this.publications, now);
   }
 
+  async saveDocument(record: DocumentRecord): Promise<void> {
+    this.assertOpen();
+    this.documents.set(record.key, record.data);
+  }
+
+  async deleteDocument(key: string): Promise<void> {
+    this.assertOpen();
+    this.documents.delete(key);
+  }
+
+  async loadDocuments(prefix: string): Promise<DocumentRecord[]> {
+    this.assertOpen();
+    return [...this.documents].filter(([key]) => key.startsWith(prefix)).map(([key, data]) => ({ key, data })).sort((a, b) => compareCodePoints(a.key, b.key));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.documents.clear();
     this.presence.clear();
     this.subscriptions.clear();
     this.publications.clear();

@@ -10,13 +10,14 @@
  *   sub:expiry          zset    score 0, member = 16-digit expiresAt + id: byte order is (expiry, id in code points)
  *   pub                 hash    etag → JSON record;  pub:name hash etag → name;  pub:expiry zset etag by expiresAt
  *   pub:of:<name>       set     the etags of one name
+ *   documents           hash    key → JSON text (the panel's state list and user settings)
  * Writes that touch several keys run as one Lua script or MULTI, so they are atomic as a SQLite transaction is.
  */
 import { createClient, type RedisClientType } from '@redis/client';
 import { ERRORS, PresencedError } from '../errors.js';
 import { compareCodePoints } from './memory-store.js';
 import type { RedisLocation } from './redis-url.js';
-import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 /** Bump when the layout above changes in a way older nodes cannot read. */
 export const REDIS_SCHEMA_VERSION = 1;
@@ -34,6 +35,7 @@ const K = {
   pubName: `${PREFIX}pub:name`,
   pubExpiry: `${PREFIX}pub:expiry`,
   pubOf: (name: string) => `${PREFIX}pub:of:${name}`,
+  documents: `${PREFIX}documents`,
 };
 
 /** Saves unless the stored version is at least as high. KEYS: presence, presence:version; ARGV: name, json, version. */
@@ -177,6 +179,26 @@ class RedisStore implements Store {
     const etags = (await this.command(['ZRANGE', K.pubExpiry, '-inf', String(now), 'BYSCORE'])) as string[];
     for (const etag of etags) await this.deletePublication(etag);
     return etags.length;
+  }
+
+  async saveDocument(record: DocumentRecord): Promise<void> {
+    await this.command(['HSET', K.documents, record.key, record.data]);
+  }
+
+  async deleteDocument(key: string): Promise<void> {
+    await this.command(['HDEL', K.documents, key]);
+  }
+
+  /** The documents are few and small (the panel's list and settings): one hash, read whole. */
+  async loadDocuments(prefix: string): Promise<DocumentRecord[]> {
+    const keys = ((await this.command(['HKEYS', K.documents])) as string[]).filter((key) => key.startsWith(prefix));
+    if (keys.length === 0) return [];
+    const values = (await this.command(['HMGET', K.documents, ...keys])) as (string | null)[];
+    const records: DocumentRecord[] = [];
+    values.forEach((data, index) => {
+      if (data !== null) records.push({ key: keys[index], data });
+    });
+    return records.sort((a, b) => compareCodePoints(a.key, b.key));
   }
 
   async close(): Promise<void> {

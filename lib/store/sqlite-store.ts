@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PresenceStateName } from '../presence/state.js';
-import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 export const SQLITE_FILE_NAME = 'presenced.sqlite';
 
@@ -41,6 +41,10 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE publications ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE subscriptions ADD COLUMN owner TEXT NOT NULL DEFAULT '';
    CREATE INDEX publications_by_name ON publications (name);`,
+  `CREATE TABLE documents (
+     key  TEXT PRIMARY KEY NOT NULL,
+     data TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -107,6 +111,9 @@ class SqliteStore implements Store {
   private readonly selectPublicationsOf: Database.Statement<[string], PublicationRecord>;
   private readonly removeExpiredPublications: Database.Statement<[number]>;
   private readonly replacePublication: (record: PublicationRecord, replaces: string | undefined) => void;
+  private readonly upsertDocument: Database.Statement<[string, string]>;
+  private readonly removeDocument: Database.Statement<[string]>;
+  private readonly selectDocuments: Database.Statement<[string, string], DocumentRecord>;
 
   constructor(private readonly db: Database.Database) {
     this.bumpVersion = db.prepare(
@@ -148,6 +155,10 @@ class SqliteStore implements Store {
       const { etag, name, state, subtype, message, source, changedAt, expiresAt, version } = record;
       this.upsertPublication.run(etag, name, state, subtype, message, source, changedAt, expiresAt, version);
     });
+    this.upsertDocument = db.prepare('INSERT OR REPLACE INTO documents (key, data) VALUES (?, ?)');
+    this.removeDocument = db.prepare('DELETE FROM documents WHERE key = ?');
+    // substr, not LIKE: a prefix holding % or _ must match only itself.
+    this.selectDocuments = db.prepare('SELECT key, data FROM documents WHERE substr(key, 1, length(?)) = ? ORDER BY key');
   }
 
   async nextVersion(key: string): Promise<number> {
@@ -224,6 +235,21 @@ class SqliteStore implements Store {
   async purgeExpiredPublications(now: number): Promise<number> {
     this.assertOpen();
     return this.removeExpiredPublications.run(now).changes;
+  }
+
+  async saveDocument(record: DocumentRecord): Promise<void> {
+    this.assertOpen();
+    this.upsertDocument.run(record.key, record.data);
+  }
+
+  async deleteDocument(key: string): Promise<void> {
+    this.assertOpen();
+    this.removeDocument.run(key);
+  }
+
+  async loadDocuments(prefix: string): Promise<DocumentRecord[]> {
+    this.assertOpen();
+    return this.selectDocuments.all(prefix, prefix);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * Persistence interface for presenced: CustomPresence states, SIP subscription dialogs and PUBLISHed states.
+ * Persistence interface for presenced: CustomPresence states, SIP subscription dialogs, PUBLISHed states and small
+ * documents (the panel's state list and user settings).
  * Every backend passes the shared suite in test/store/conformance.ts; see docs/STORE.md. Telling other nodes that
  * something changed is the ChangeBus's job (change-bus.ts), not the store's.
  */
@@ -48,6 +49,13 @@ export interface PublicationRecord {
   expiresAt: number;
   /** The state key's version when the published state last changed (Store.nextVersion). */
   version: number;
+}
+
+/** A small JSON document kept by key: the panel's state list ('panel/states'), a user's settings ('panel/settings/6001'). */
+export interface DocumentRecord {
+  key: string;
+  /** JSON text; the store treats it as opaque. */
+  data: string;
 }
 
 /** A page of loadSubscriptions: the records after `after` (the last one of the previous page), at most `limit`. */
@@ -99,6 +107,12 @@ export interface Store {
   getPublications(name: string): Promise<PublicationRecord[]>;
   /** Deletes publications with expiresAt <= now; returns how many. */
   purgeExpiredPublications(now: number): Promise<number>;
+  /** Upserts by key. Durable when the promise resolves. */
+  saveDocument(record: DocumentRecord): Promise<void>;
+  /** Missing key: no-op. */
+  deleteDocument(key: string): Promise<void>;
+  /** The documents whose key starts with `prefix`, sorted by key in code point order. */
+  loadDocuments(prefix: string): Promise<DocumentRecord[]>;
   /** Idempotent; every other method rejects with StoreClosedError afterwards. */
   close(): Promise<void>;
 }

@@ -1,20 +1,13 @@
 // The HTTP API over real HTTP: presence read and write, logins (Basic and the session cookie), and every kind of
 // bad request answered from the error registry.
 import { expect } from 'chai';
-import { ApiClient, type ErrorBody } from '../helpers/http-client.js';
+import { ApiClient, expectError } from '../helpers/http-client.js';
 import { UdpSipClient } from '../helpers/sip-client.js';
 import { useServer, useClient } from '../helpers/suite.js';
 import { parsePidf } from '../helpers/wire.js';
 
 const ADMIN: [string, string] = ['supervisor', 'super-secret'];
 
-function expectError(response: { status: number; json: unknown }, status: number, code: string): string {
-  expect(response.status, JSON.stringify(response.json)).to.equal(status);
-  const { error } = response.json as ErrorBody;
-  expect(error.code).to.equal(code);
-  expect(error.message).to.be.a('string').and.not.equal('');
-  return error.message;
-}
 
 describe('integration: HTTP API without --pjsip', function () {
   const server = useServer({ amiConfig: 'fixtures/http/manager.conf', args: ['--http', '127.0.0.1:0'] });

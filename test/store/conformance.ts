@@ -322,6 +322,39 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
       });
     });
 
+    describe('documents', function () {
+      it('saves, overwrites, lists by prefix in code point order and deletes', async function () {
+        expect(await store.loadDocuments('')).to.deep.equal([]);
+        await store.saveDocument({ key: 'panel/states', data: '{"entries":[]}' });
+        await store.saveDocument({ key: 'panel/settings/6002', data: '{"onLogin":1}' });
+        await store.saveDocument({ key: 'panel/settings/6001', data: '{"onLogin":null}' });
+        await store.saveDocument({ key: 'panel/settings/6002', data: '{"onLogin":2}' });
+        expect(await store.loadDocuments('panel/settings/')).to.deep.equal([
+          { key: 'panel/settings/6001', data: '{"onLogin":null}' },
+          { key: 'panel/settings/6002', data: '{"onLogin":2}' },
+        ]);
+        await store.deleteDocument('panel/settings/6001');
+        await store.deleteDocument('missing');
+        expect((await store.loadDocuments('panel/')).map((record) => record.key)).to.deep.equal(['panel/settings/6002', 'panel/states']);
+      });
+
+      it('matches a prefix literally, wildcard characters included, and round-trips hostile keys and data', async function () {
+        await store.saveDocument({ key: 'a%b', data: '1' });
+        await store.saveDocument({ key: 'axb', data: '2' });
+        await store.saveDocument({ key: 'a_c', data: '3' });
+        expect((await store.loadDocuments('a%')).map((record) => record.key)).to.deep.equal(['a%b']);
+        expect((await store.loadDocuments('a_')).map((record) => record.key)).to.deep.equal(['a_c']);
+        const records = HOSTILE_STRINGS.map((text, index) => ({ key: `hostile/${index}:${text}`, data: text }));
+        for (const record of records) await store.saveDocument(record);
+        expect(await store.loadDocuments('hostile/')).to.have.deep.members(records);
+      });
+
+      it('keeps documents apart from presence records with the same key', async function () {
+        await store.saveDocument({ key: '6002', data: 'x' });
+        expect(await store.loadPresence()).to.deep.equal([]);
+      });
+    });
+
     describe('close', function () {
       it('is idempotent, and every other method then rejects with StoreClosedError', async function () {
         await store.close();
@@ -340,6 +373,9 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
           getPublications: () => store.getPublications('6002'),
           nextVersion: () => store.nextVersion('CustomPresence:6002'),
           purgeExpiredPublications: () => store.purgeExpiredPublications(0),
+          saveDocument: () => store.saveDocument({ key: 'k', data: 'd' }),
+          deleteDocument: () => store.deleteDocument('k'),
+          loadDocuments: () => store.loadDocuments(''),
         };
         for (const [method, call] of Object.entries(calls)) {
           const error = await rejectionOf(call);
@@ -368,6 +404,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         await store.deletePublication('deleted');
         await store.savePublication(publication('expired', { expiresAt: 1000 }));
         await store.purgeExpiredPublications(1000);
+        await store.saveDocument({ key: 'panel/states', data: HOSTILE_STRINGS[8] });
         await store.close();
 
         store = await reopen();
@@ -376,6 +413,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         expect(await store.loadPresence()).to.deep.equal(sortedRecords);
         expect(await store.loadSubscriptions()).to.deep.equal([subscription('kept', 5000, HOSTILE_STRINGS[2])]);
         expect(await store.loadPublications()).to.deep.equal([kept]);
+        expect(await store.loadDocuments('panel/')).to.deep.equal([{ key: 'panel/states', data: HOSTILE_STRINGS[8] }]);
       });
     });
   });

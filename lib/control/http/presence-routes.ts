@@ -17,16 +17,17 @@ export interface PresenceRouteServices {
 /** A CustomPresence name: what follows `CustomPresence:` (letters, digits and a few safe marks). */
 export const NAME_PARAM = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9_.+@-]{1,80}$' } } } as const;
 
-export const PRESENCE = {
-  type: 'object',
-  required: ['name', 'state', 'subtype', 'message'],
-  properties: {
-    name: { type: 'string', description: 'the CustomPresence name, e.g. 6001 for CustomPresence:6001' },
-    state: { type: 'string', enum: PRESENCE_STATES },
-    subtype: { type: 'string' },
-    message: { type: 'string' },
-  },
+const PRESENCE_PROPERTIES = {
+  name: { type: 'string', description: 'the CustomPresence name, e.g. 6001 for CustomPresence:6001' },
+  state: { type: 'string', enum: PRESENCE_STATES },
+  subtype: { type: 'string' },
+  message: { type: 'string' },
 } as const;
+
+export const PRESENCE = { type: 'object', required: ['name', 'state', 'subtype', 'message'], properties: PRESENCE_PROPERTIES } as const;
+
+/** A hint's presence: without a name when the hint has no CustomPresence provider. */
+export const HINT_PRESENCE = { type: 'object', required: ['state', 'subtype', 'message'], properties: PRESENCE_PROPERTIES } as const;
 
 /** A change: `state` as the CLI takes it (any case); subtype and message optional. */
 export const PRESENCE_CHANGE = {

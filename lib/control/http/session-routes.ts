@@ -11,6 +11,8 @@ export interface SessionHooks {
   loggedIn?: (caller: Caller) => Promise<void>;
   /** After a logout through the page (the on-logout state). */
   loggedOut?: (caller: Caller) => Promise<void>;
+  /** The page is being closed (or reloaded): the on-logout state follows unless it comes back. */
+  leaving?: (caller: Caller) => void;
 }
 
 const ME = {
@@ -61,6 +63,17 @@ export function registerSessionRoutes(app: FastifyInstance, services: AuthServic
     reply.header('Set-Cookie', EXPIRED_COOKIE);
     if (request.authenticatedBy === 'session') await hooks.loggedOut?.(caller);
     return reply.code(204).send();
+  });
+
+  app.post('/api/v1/me/leaving', {
+    schema: {
+      summary: "The page is going away (its pagehide beacon): the on-logout state is applied unless one of the user's pages is open after the grace period",
+      tags: ['session'], response: { 202: { type: 'null' }, 401: ERROR_BODY },
+    },
+  }, async (request, reply) => {
+    const caller = requireCaller(request, reply);
+    if (request.authenticatedBy === 'session') hooks.leaving?.(caller);
+    return reply.code(202).send();
   });
 
   app.get('/api/v1/me', {
