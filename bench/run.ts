@@ -8,6 +8,7 @@ import type { Figure } from './lib/figure.js';
 import { describeMachine, loadAverage, type Machine } from './lib/machine.js';
 import { round } from './lib/stats.js';
 import { benchLatency } from './latency.js';
+import { benchListBuild } from './list-build.js';
 import { benchMemory, type Population } from './memory.js';
 import { benchParse } from './parse.js';
 import { benchRestart } from './restart.js';
@@ -82,6 +83,7 @@ await measure('restart', () => {
 });
 await population?.close();
 await measure('latency', () => benchLatency());
+await measure('list-build', () => benchListBuild());
 
 results.finishedAt = new Date().toISOString();
 results.seconds = round((Date.now() - startedAt) / 1000, 0);

@@ -35,6 +35,8 @@ export class ResourceListPackage implements EventPackage {
   private readonly parts = new Map<string, CachedPart>();
   /** State key → cached parts built from it, dropped when it changes. */
   private readonly partsByKey = new Map<string, Set<string>>();
+  private readonly resolved = new Map<string, ReadonlyArray<{ name: string; hint: Hint | undefined }>>();
+  private resolvedIn: Dialplan | undefined;
 
   constructor(
     private readonly inner: EventPackage,
@@ -56,6 +58,7 @@ export class ResourceListPackage implements EventPackage {
   /** A new set of lists (reload); subscriptions to lists that are gone end with noresource on reresolve. */
   useLists(lists: ReadonlyMap<string, ResourceList>): void {
     this.lists = lists;
+    this.resolved.clear();
     this.parts.clear();
     this.partsByKey.clear();
   }
@@ -126,11 +129,22 @@ export class ResourceListPackage implements EventPackage {
     for (const id of cached) this.parts.delete(id);
   }
 
-  private members(resource: Hint): Array<{ name: string; hint: Hint | undefined }> {
+  /** The list's members resolved in the current dialplan; kept until the dialplan or the lists change. */
+  private members(resource: Hint): ReadonlyArray<{ name: string; hint: Hint | undefined }> {
     const list = this.lists.get(resource.exten);
     if (!list) return [];
     const dialplan = this.hints.current;
-    return list.members.map((name) => ({ name, hint: this.inner.resolve(dialplan, name, resource.context) }));
+    if (this.resolvedIn !== dialplan) {
+      this.resolvedIn = dialplan;
+      this.resolved.clear();
+    }
+    const key = `${list.name}\n${resource.context}`;
+    let members = this.resolved.get(key);
+    if (!members) {
+      members = list.members.map((name) => ({ name, hint: this.inner.resolve(dialplan, name, resource.context) }));
+      this.resolved.set(key, members);
+    }
+    return members;
   }
 
   /** The member's body part, rendered by the inner package once per state and shared. */
