@@ -90,7 +90,7 @@ export class PresenceServer {
     this.manager = manager;
     const transports: Transport[] = config.listeners.map(({ transport, host, port }) => {
       if (transport === 'UDP') return new UdpTransport(host, port);
-      const limits = { ...DEFAULT_STREAM_LIMITS, idleTimeoutMs: config.tcpIdleTimeoutMs, maxMessageBytes: config.limits.maxRequestBytes };
+      const limits = { ...DEFAULT_STREAM_LIMITS, ...config.streams, idleTimeoutMs: config.tcpIdleTimeoutMs, maxMessageBytes: config.limits.maxRequestBytes };
       if (transport === 'WS' || transport === 'WSS') return this.webSocketTransport(transport, host, port);
       return new StreamTransport(TCP_STREAMS, host, port, log, limits);
     });

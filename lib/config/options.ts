@@ -251,6 +251,18 @@ export const OPTIONS = {
     flag: 'max-publications-per-presentity', arg: 'n', section: 'limits', default: LIMITS.maxPublicationsPerPresentity, parse: positiveInteger,
     help: 'live publications for one extension (more: 403)',
   }),
+  maxConnectionsPerSource: option({
+    flag: 'max-connections-per-source', arg: 'n', section: 'limits', default: 1000, parse: positiveInteger,
+    help: 'TCP/TLS connections from one address (more are closed at once)',
+  }),
+  messageTimeout: option({
+    flag: 'message-timeout', arg: 's', section: 'limits', default: 10, parse: positiveInteger,
+    help: 'a TCP/TLS client must complete its first message, and any message it begins, within this long',
+  }),
+  maxBufferedBytes: option({
+    flag: 'max-buffered-bytes', arg: 'n', section: 'limits', default: 64 * 1024 * 1024, parse: positiveInteger,
+    help: 'partial TCP/TLS messages held over all connections (the connection that would exceed it is closed)',
+  }),
   maxPublicationsPerSource: option({
     flag: 'max-publications-per-source', arg: 'n', section: 'limits', default: LIMITS.maxPublicationsPerSource, parse: positiveInteger,
     help: 'live publications from one address for one extension (more: 403)',

@@ -48,6 +48,8 @@ export interface ServerConfig {
   limits: Limits;
   /** Asterisk pjsip.conf with the resource lists, when given. */
   pjsipFile?: string;
+  /** Stream (TCP, TLS) connections: per source address, time to complete a message, partial data held. */
+  streams: { maxConnectionsPerSource: number; messageTimeoutMs: number; maxBufferedBytes: number };
   /** PEM certificate chain and private key files (WSS). */
   tls?: { certFile: string; keyFile: string };
   /** SIP over WebSocket: allowed Origins (empty: any) and limits. */
@@ -89,6 +91,11 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     digiumTuple: values.digiumTuple,
     store: values.store,
     node: values.nodeId,
+    streams: {
+      maxConnectionsPerSource: values.maxConnectionsPerSource,
+      messageTimeoutMs: values.messageTimeout * 1000,
+      maxBufferedBytes: values.maxBufferedBytes,
+    },
     limits: {
       maxHeaderBytes: values.maxHeaderBytes,
       maxRequestBytes: values.maxRequestBytes,

@@ -58,6 +58,11 @@ export class StreamFramer {
 
   constructor(private readonly maxMessageSize: number, private readonly events: FramerEvents) {}
 
+  /** Bytes of a message begun but not complete, held until it is. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
   push(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length && !this.stopped) {

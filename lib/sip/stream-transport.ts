@@ -2,6 +2,8 @@ import net from 'node:net';
 import { StreamFramer } from './framer.js';
 import { rebindFlow, TCP, type Connection, type Flow, type Target, type Transport, type TransportEvents, type TransportKind } from './transport.js';
 import type { Logger } from '../util/log.js';
+import { LogSummary } from '../util/log-summary.js';
+import { KeyedCounter } from '../limits/counter.js';
 
 export interface StreamLimits {
   /** Largest message (header section + body) accepted on a connection. */
@@ -12,6 +14,15 @@ export interface StreamLimits {
   idleTimeoutMs: number;
   /** Bytes queued to a peer that does not read; past this the connection is dropped (backpressure). */
   maxQueuedBytes: number;
+  /** Connections from one source address; further ones are refused, so one host cannot take every slot. */
+  maxConnectionsPerSource: number;
+  /**
+   * An accepted connection must complete its first message, and any message once begun must be complete, within
+   * this long: a client trickling bytes (slowloris) cannot hold a connection and its buffer.
+   */
+  messageTimeoutMs: number;
+  /** Partial messages buffered over all connections; the connection that would exceed it is closed. */
+  maxBufferedBytes: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
@@ -19,6 +30,9 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxConnections: 10_000,
   idleTimeoutMs: 600_000,
   maxQueuedBytes: 1024 * 1024,
+  maxConnectionsPerSource: 1000,
+  messageTimeoutMs: 10_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
 };
 
 /**
@@ -42,7 +56,19 @@ export const TCP_STREAMS: StreamFactory = {
 class StreamConnection implements Connection {
   pins = 0;
   closed = false;
+  /** Runs out when an awaited message is not complete in time (see StreamLimits.messageTimeoutMs). */
+  private messageTimer: NodeJS.Timeout | undefined;
   constructor(readonly id: number, readonly socket: net.Socket, readonly flow: Flow) {}
+
+  /** Starts the clock for a message, unless it is already running. */
+  expectMessage(timeoutMs: number, expired: () => void): void {
+    this.messageTimer ??= setTimeout(expired, timeoutMs).unref();
+  }
+
+  messageDone(): void {
+    if (this.messageTimer) clearTimeout(this.messageTimer);
+    this.messageTimer = undefined;
+  }
 }
 
 /** RFC 3261 §18 over a byte stream: Content-Length framing (§18.3), CRLF keep-alives (RFC 5626 §4.4.1), connection reuse. */
@@ -54,6 +80,11 @@ export class StreamTransport implements Transport {
   private nextId = 1;
   private events: TransportEvents | undefined;
   private readonly name: string;
+  private readonly perSource = new KeyedCounter();
+  /** Bytes of partial messages held by every connection's framer. */
+  private buffered = 0;
+  /** Refused and timed-out connections come in floods: one line per interval. */
+  private readonly summary: LogSummary;
 
   constructor(
     private readonly streams: StreamFactory,
@@ -64,6 +95,7 @@ export class StreamTransport implements Transport {
   ) {
     this.kind = streams.kind;
     this.name = streams.kind.via.toLowerCase();
+    this.summary = new LogSummary(log);
   }
 
   listen(events: TransportEvents): Promise<void> {
@@ -102,11 +134,32 @@ export class StreamTransport implements Transport {
     this.connections.clear();
     const server = this.server;
     this.server = undefined;
+    this.summary.stop();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   private accept(socket: net.Socket): void {
-    this.attach(socket, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    const remoteHost = socket.remoteAddress;
+    if (remoteHost === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (this.perSource.count(remoteHost) >= this.limits.maxConnectionsPerSource) {
+      this.summary.note('warn', `refused ${this.name} connections`, () =>
+        `${this.name}: refusing connections from ${remoteHost}: it has ${this.limits.maxConnectionsPerSource} open`);
+      socket.destroy();
+      return;
+    }
+    const connection = this.attach(socket, remoteHost, socket.remotePort ?? 0);
+    // The peer speaks first on a connection it opened: it has messageTimeoutMs to send a whole message.
+    connection.expectMessage(this.limits.messageTimeoutMs, () => this.messageTimedOut(connection));
+  }
+
+  private messageTimedOut(connection: StreamConnection): void {
+    if (connection.pins > 0) return;
+    this.summary.note('warn', `${this.name} connections closed for not completing a message`, () =>
+      `${this.name}: closing connection ${connection.id} from ${connection.flow.remoteHost}: no complete message within ${this.limits.messageTimeoutMs / 1000} s`);
+    connection.socket.destroy();
   }
 
   private attach(socket: net.Socket, remoteHost: string, remotePort: number): StreamConnection {
@@ -115,9 +168,13 @@ export class StreamTransport implements Transport {
     const connection = new StreamConnection(id, socket, flow);
     flow.connection = connection;
     this.connections.set(id, connection);
+    this.perSource.add(remoteHost);
     socket.setNoDelay(true);
     const framer = new StreamFramer(this.limits.maxMessageBytes, {
-      message: (raw) => this.events?.message(raw, connection.flow),
+      message: (raw) => {
+        connection.messageDone();
+        this.events?.message(raw, connection.flow);
+      },
       // RFC 5626 §4.4.1: a CRLFCRLF ping is answered with a single CRLF pong.
       keepAlive: () => this.write(connection, '\r\n'),
       error: (reason) => {
@@ -125,7 +182,19 @@ export class StreamTransport implements Transport {
         socket.destroy();
       },
     });
-    socket.on('data', (chunk) => framer.push(chunk));
+    let held = 0;
+    socket.on('data', (chunk) => {
+      framer.push(chunk);
+      this.buffered += framer.bufferedBytes - held;
+      held = framer.bufferedBytes;
+      if (held === 0) return;
+      connection.expectMessage(this.limits.messageTimeoutMs, () => this.messageTimedOut(connection));
+      if (this.buffered > this.limits.maxBufferedBytes) {
+        this.summary.note('warn', `${this.name} connections closed for buffering too much`, () =>
+          `${this.name}: closing connection ${id} from ${remoteHost}: partial messages of all connections exceed ${this.limits.maxBufferedBytes} bytes`);
+        socket.destroy();
+      }
+    });
     socket.setTimeout(this.limits.idleTimeoutMs, () => {
       if (connection.pins > 0) return;
       this.log.debug(`${this.name}: closing idle connection ${id}`);
@@ -134,6 +203,10 @@ export class StreamTransport implements Transport {
     socket.on('error', (error) => this.log.debug(`${this.name}: connection ${id}: ${error.message}`));
     socket.on('close', () => {
       connection.closed = true;
+      connection.messageDone();
+      this.buffered -= held;
+      held = 0;
+      this.perSource.remove(remoteHost);
       this.connections.delete(id);
       this.events?.closed?.(connection);
     });

@@ -39,22 +39,23 @@ export class RawAmi {
     }));
   }
 
-  static async connect(port: number): Promise<RawAmi> {
-    const socket = net.connect(port, '127.0.0.1');
+  /** `localAddress`: another loopback address (127.0.0.2 …) makes the connection come from another host. */
+  static async connect(port: number, localAddress = '127.0.0.1'): Promise<RawAmi> {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     return new RawAmi(socket);
   }
 
   /** A connection that has read its banner. */
-  static async open(port: number): Promise<RawAmi> {
-    const ami = await RawAmi.connect(port);
+  static async open(port: number, localAddress?: string): Promise<RawAmi> {
+    const ami = await RawAmi.connect(port, localAddress);
     await eventually(() => ami.banner !== '', WAIT_MS, 'the AMI banner');
     return ami;
   }
 
   /** A connection logged in as `user`. */
-  static async login(port: number, user = 'admin', secret = 's3cret!'): Promise<RawAmi> {
-    const ami = await RawAmi.open(port);
+  static async login(port: number, user = 'admin', secret = 's3cret!', localAddress?: string): Promise<RawAmi> {
+    const ami = await RawAmi.open(port, localAddress);
     const response = await ami.request(['Action: Login', `Username: ${user}`, `Secret: ${secret}`]);
     expect(response.get('Message'), response.raw).to.equal('Authentication accepted');
     return ami;

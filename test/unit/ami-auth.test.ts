@@ -51,26 +51,29 @@ describe('ami/auth', () => {
   describe('LoginThrottle', () => {
     const settings = { baseDelayMs: 100, maxDelayMs: 1000, forgetAfterMs: 60_000, maxAddresses: 3 };
 
-    it('doubles the delay with each recent failure from an address, up to the maximum', () => {
+    const delay = (throttle: LoginThrottle, address: string, now: number): number => throttle.attempt(address, now).delayMs;
+
+    it('answers a first attempt at once, then doubles the delay with each recent attempt that did not succeed (D2)', () => {
       const throttle = new LoginThrottle(settings);
-      expect([1, 2, 3, 4, 5, 6].map((i) => throttle.failed('192.0.2.1', i))).to.deep.equal([100, 200, 400, 800, 1000, 1000]);
-      expect(throttle.failed('192.0.2.2', 7)).to.equal(100);
+      expect([1, 2, 3, 4, 5, 6, 7].map((i) => delay(throttle, '192.0.2.1', i))).to.deep.equal([0, 100, 200, 400, 800, 1000, 1000]);
+      expect(throttle.attempt('192.0.2.1', 8).recent).to.equal(7);
+      expect(delay(throttle, '192.0.2.2', 9)).to.equal(0);
     });
 
     it('forgets an address after a success or a quiet spell', () => {
       const throttle = new LoginThrottle(settings);
-      throttle.failed('192.0.2.1', 0);
-      throttle.failed('192.0.2.1', 1);
+      delay(throttle, '192.0.2.1', 0);
+      delay(throttle, '192.0.2.1', 1);
       throttle.succeeded('192.0.2.1');
-      expect(throttle.failed('192.0.2.1', 2)).to.equal(100);
-      expect(throttle.failed('192.0.2.1', 2 + 60_001)).to.equal(100);
+      expect(delay(throttle, '192.0.2.1', 2)).to.equal(0);
+      expect(delay(throttle, '192.0.2.1', 2 + 60_001)).to.equal(0);
     });
 
     it('remembers a bounded number of addresses, dropping the quietest', () => {
       const throttle = new LoginThrottle(settings);
-      for (const [i, address] of ['a', 'b', 'c', 'd'].entries()) throttle.failed(address, i);
-      expect(throttle.failed('a', 10)).to.equal(100);
-      expect(throttle.failed('d', 11)).to.equal(200);
+      for (const [i, address] of ['a', 'b', 'c', 'd'].entries()) delay(throttle, address, i);
+      expect(delay(throttle, 'a', 10)).to.equal(0);
+      expect(delay(throttle, 'd', 11)).to.equal(100);
     });
   });
 });

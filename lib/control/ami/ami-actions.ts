@@ -8,6 +8,7 @@ import { ERRORS, errorMessage, type ErrorDefinition } from '../../errors.js';
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PresenceError, stripControlCharacters, type PresenceState } from '../../presence/state.js';
+import { LogSummary } from '../../util/log-summary.js';
 import type { Logger } from '../../util/log.js';
 import type { PresenceCommands } from '../commands.js';
 import { authenticate } from './ami-auth.js';
@@ -75,7 +76,11 @@ export function extensionStatus(stateName: string): number {
 export class AmiActions {
   private readonly actions = new Map<string, { name: string } & Action>();
 
+  /** Delayed logins come in floods when someone guesses passwords: one line per interval. */
+  private readonly summary: LogSummary;
+
   constructor(private readonly services: ActionServices) {
+    this.summary = new LogSummary(services.log);
     const define = (name: string, action: Action): void => void this.actions.set(name.toLowerCase(), { name, ...action });
     define('Login', { synopsis: 'Login Manager', authority: 0, run: (request, session) => this.login(request, session) });
     define('Challenge', { synopsis: 'Generate Challenge for MD5 Auth', authority: 0, run: challenge });
@@ -114,16 +119,24 @@ export class AmiActions {
     }
   }
 
-  /** Login: a failure is answered after the throttle's delay, logged once, and closes the connection. */
+  /**
+   * Login: answered after the throttle's delay whether it succeeds or not (so hanging up early tells nothing); a
+   * failure is logged once and closes the connection.
+   */
   private async login(request: AmiMessage, session: SessionState): Promise<ActionResult> {
     if (session.user) return success(request, 'Already authenticated');
     const { users, throttle, log } = this.services;
+    const { delayMs, recent } = throttle.attempt(session.remoteAddress);
+    if (delayMs > 0) {
+      const line = `ami: answering a login from ${session.remoteAddress} after ${delayMs} ms (${recent} recent attempt(s) without success)`;
+      this.summary.note('info', 'delayed AMI logins', () => line);
+      log.debug(line);
+      await sleep(delayMs, undefined, { ref: false });
+    }
     const result = authenticate(users(), request, session.remoteAddress, session.challenge);
     if ('failure' in result) {
-      const delay = throttle.failed(session.remoteAddress);
       // User input in a log line: control characters stripped so that it cannot forge lines.
       log.warn(`ami: ${session.remoteAddress} failed to authenticate as '${stripControlCharacters(request.get('Username'))}' (${result.failure})`);
-      await sleep(delay, undefined, { ref: false });
       return { output: error(request, ERRORS.AUTHENTICATION_FAILED), close: true };
     }
     throttle.succeeded(session.remoteAddress);

@@ -1,7 +1,8 @@
 /**
  * The AMI listener (`--ami HOST:PORT`): accepts manager connections, answers their actions through the same
  * PresenceCommands as the CLI, and turns every presence change, whatever its source, into events for the
- * connected clients. Connections are capped in number, and those not logged in more tightly (manager.conf authlimit).
+ * connected clients. Connections are capped in number, per address too, and those not logged in more tightly, per address
+ * (manager.conf authlimit).
  */
 import net from 'node:net';
 import type { Dialplan } from '../../presence/hints.js';
@@ -28,6 +29,8 @@ export interface AmiLimits {
   maxPendingRequests: number;
   /** Connections open at once, logged in or not. */
   maxSessions: number;
+  /** Connections open at once from one address, logged in or not. */
+  maxSessionsPerAddress: number;
   login: ThrottleSettings;
 }
 
@@ -37,6 +40,7 @@ export const DEFAULT_AMI_LIMITS: AmiLimits = {
   maxBufferedBytes: 1024 * 1024,
   maxPendingRequests: 64,
   maxSessions: 1000,
+  maxSessionsPerAddress: 100,
   login: DEFAULT_THROTTLE,
 };
 
@@ -111,12 +115,19 @@ export class AmiServer {
   private accept(socket: net.Socket): void {
     const { general } = this.config;
     const address = socket.remoteAddress;
+    // authlimit counts per address (Asterisk counts them all): idle connections from one host lock out only that host.
+    let fromAddress = 0;
     let waiting = 0;
-    for (const session of this.sessions) if (!session.user) waiting++;
-    if (address === undefined || this.sessions.size >= this.limits.maxSessions || waiting >= general.authLimit) {
+    for (const session of this.sessions) {
+      if (session.remoteAddress !== address) continue;
+      fromAddress++;
+      if (!session.user) waiting++;
+    }
+    if (address === undefined || this.sessions.size >= this.limits.maxSessions || fromAddress >= this.limits.maxSessionsPerAddress ||
+      waiting >= general.authLimit) {
       // No address: the client is already gone.
       if (address !== undefined && !this.refusing) {
-        this.services.log.warn(`ami: too many connections (${this.sessions.size} open, ${waiting} not logged in); refusing new ones`);
+        this.services.log.warn(`ami: too many connections (${this.sessions.size} open, ${fromAddress} from ${address}, ${waiting} of them not logged in); refusing new ones`);
       }
       this.refusing ||= address !== undefined;
       socket.destroy();
