@@ -37,14 +37,17 @@ export function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
 }
 
-/** Checks credentials; a failure waits out the throttle, is logged, and is undefined. */
+/**
+ * Checks credentials after the throttle's delay, whatever the outcome (so hanging up early tells nothing and still
+ * counts, as for AMI logins); a failure is logged.
+ */
 export async function checkCredentials(services: AuthServices, username: string, password: string, address: string): Promise<Verdict> {
+  const { delayMs } = services.throttle.attempt(address);
+  if (delayMs > 0) await sleep(delayMs, undefined, { ref: false });
   const verdict = services.accounts.verify(username, password, address);
   if ('failure' in verdict) {
-    const delay = services.throttle.failed(address);
     // User input in a log line: control characters stripped so that it cannot forge lines.
     services.log.warn(`http: ${address} failed to authenticate as '${stripControlCharacters(username)}' (${verdict.failure})`);
-    await sleep(delay, undefined, { ref: false });
   } else services.throttle.succeeded(address);
   return verdict;
 }
