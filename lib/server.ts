@@ -12,7 +12,7 @@ import { PublishHandler } from './presence/publish-handler.js';
 import { MethodRouter } from './sip/router.js';
 import { SipStack } from './sip/stack.js';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, TCP_STREAMS } from './sip/stream-transport.js';
-import { formatHostPort, type Transport } from './sip/transport.js';
+import { formatHostPort, parseListenAddress, type Transport } from './sip/transport.js';
 import { UdpTransport } from './sip/udp-transport.js';
 import { WsTransport } from './sip/ws-transport.js';
 import { refuseUpgrade } from './sip/ws-handshake.js';
@@ -63,6 +63,7 @@ export class PresenceServer {
   private presence: PresenceService | undefined;
   private readonly hints: HintDirectory;
   private ami: AmiServer | undefined;
+  private reclaimer: MemoryReclaimer | undefined;
   private amiConfig: AmiConfig | undefined;
   private http: HttpServer | undefined;
   private readonly listPackages: ResourceListPackage[] = [];
@@ -77,7 +78,13 @@ export class PresenceServer {
     const amiConfig = config.ami && this.loadAmiConfig(config.ami.configFile);
     this.amiConfig = amiConfig || undefined;
     const lists = this.loadLists();
-    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    // The store holds every state and dialog, the control socket changes them: for this user only.
+    try {
+      fs.chmodSync(config.dataDir, 0o700);
+    } catch (error) {
+      log.warn(`cannot make ${config.dataDir} private (0700): ${(error as Error).message}`);
+    }
     this.store = await openStore(config.store, config.dataDir, (message) => log.warn(`store: ${message}`));
     this.bus = await openChangeBus(config.store);
     const presence = new PresenceService({ store: this.store, bus: this.bus, node: config.node, log, caps: config.limits });
@@ -95,6 +102,8 @@ export class PresenceServer {
       return new StreamTransport(TCP_STREAMS, host, port, log, limits);
     });
     const reclaimer = new MemoryReclaimer(log);
+    this.reclaimer = reclaimer;
+    reclaimer.watchIdleHeap();
     const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left), config.limits);
     this.stack = stack;
     const notifier = new Notifier({ stack, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
@@ -113,6 +122,7 @@ export class PresenceServer {
     const router = new MethodRouter({ accept: packages.bodyTypes, allowEvents: packages.events }).on('SUBSCRIBE', subscribeHandler.handle)
       .on('PUBLISH', packages.dispatchPublish);
     await stack.start(router.handle, (connection) => manager.connectionClosed(connection));
+    this.refuseDialingOurselves();
     const restored = await manager.restore(hints.current, (persisted, eventPackage, hint) => restoreSubscription(persisted, eventPackage, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
@@ -125,6 +135,13 @@ export class PresenceServer {
       await this.ami.listen();
     }
     if (config.http) await this.startHttp(config.http, commands, presence, this.store);
+    this.refuseDialingOurselves();
+  }
+
+  /** D7: a Contact naming one of our own listening addresses (the AMI port…) must never make us connect to it. */
+  private refuseDialingOurselves(): void {
+    const own = this.describeListening().split(' ').map((endpoint) => parseListenAddress(endpoint.slice(endpoint.indexOf(':') + 1))!);
+    for (const transport of this.stack?.listening() ?? []) if (transport instanceof StreamTransport) transport.refuseDialing(own);
   }
 
   private async startHttp(settings: NonNullable<ServerConfig['http']>, commands: PresenceCommands, presence: PresenceService, store: Store): Promise<void> {
@@ -179,6 +196,7 @@ export class PresenceServer {
 
   /** Stops listening and closes the store. Subscriptions are left as they are, not terminated. */
   async stop(): Promise<void> {
+    this.reclaimer?.stop();
     await this.http?.close();
     await this.ami?.close();
     await this.control?.close();

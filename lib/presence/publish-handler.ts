@@ -50,7 +50,7 @@ export class PublishHandler {
   private readonly context: string;
   private readonly expiry: ExpiryPolicy;
   private readonly log: Logger;
-  /** A failing store fails every PUBLISH: logged once per interval with a count. */
+  /** Failures come in floods (a failing store, junk PUBLISHes): logged once per interval with a count. */
   private readonly summary: LogSummary;
 
   constructor(options: PublishHandlerOptions) {
@@ -65,7 +65,7 @@ export class PublishHandler {
     const user = requestUser(request);
     const name = user === undefined ? undefined : this.resourceName(user, context);
     if (name === undefined || user === undefined) {
-      this.log.info(`publish: no CustomPresence hint for ${request.uri} in ${context}`);
+      this.summary.note('info', 'PUBLISHes for extensions without a CustomPresence hint', () => `publish: no CustomPresence hint for ${request.uri} in ${context}`);
       respond(sipAnswer(ERRORS.NO_CUSTOM_PRESENCE_HINT));
       return;
     }

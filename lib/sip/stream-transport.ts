@@ -53,6 +53,16 @@ export const TCP_STREAMS: StreamFactory = {
   connect: (target) => net.connect({ host: target.host, port: target.port }),
 };
 
+/** At most MAX_DIALS_PER_WINDOW new outgoing connections to one address per DIAL_WINDOW_MS. */
+const MAX_DIALS_PER_WINDOW = 10;
+const DIAL_WINDOW_MS = 10_000;
+/** Destinations remembered at once; past this the window starts over for all. */
+const MAX_DIAL_DESTINATIONS = 10_000;
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
 class StreamConnection implements Connection {
   pins = 0;
   closed = false;
@@ -81,6 +91,9 @@ export class StreamTransport implements Transport {
   private events: TransportEvents | undefined;
   private readonly name: string;
   private readonly perSource = new KeyedCounter();
+  private ownAddresses: readonly Target[] = [];
+  /** New outgoing connections per destination address in the current window. */
+  private readonly dials = new Map<string, { since: number; count: number }>();
   /** Bytes of partial messages held by every connection's framer. */
   private buffered = 0;
   /** Refused and timed-out connections come in floods: one line per interval. */
@@ -121,12 +134,37 @@ export class StreamTransport implements Transport {
   send(flow: Flow, data: string | Buffer, fallback?: Target): boolean {
     const connection = flow.connection === undefined ? undefined : this.connections.get(flow.connection.id);
     if (connection && !connection.socket.destroyed) return this.write(connection, data);
-    if (!fallback) return false;
+    if (!fallback || !this.mayDial(fallback)) return false;
     const opened = this.attach(this.streams.connect(fallback), fallback.host, fallback.port);
     // Later messages of the dialog, and of every subscription sharing the flow, reuse the new connection.
     rebindFlow(flow, opened, fallback.host, fallback.port);
     this.log.debug(`${this.name}: opened connection ${opened.id} to ${fallback.host}:${fallback.port}`);
     return this.write(opened, data);
+  }
+
+  /** Addresses this server listens on (every transport, AMI, HTTP): never dialled, whatever a Contact says. */
+  refuseDialing(addresses: readonly Target[]): void {
+    this.ownAddresses = addresses;
+  }
+
+  /** Not one of our own listening addresses, and within the per-destination rate of new connections. */
+  private mayDial(target: Target): boolean {
+    if (this.ownAddresses.some((own) => own.port === target.port && (own.host === target.host || isWildcard(own.host)))) {
+      this.summary.note('warn', `${this.name} connections refused to our own addresses`, () =>
+        `${this.name}: not connecting to ${target.host}:${target.port}: it is one of presenced's own listening addresses`);
+      return false;
+    }
+    const now = Date.now();
+    let dials = this.dials.get(target.host);
+    if (!dials || now - dials.since > DIAL_WINDOW_MS) {
+      if (this.dials.size >= MAX_DIAL_DESTINATIONS) this.dials.clear();
+      dials = { since: now, count: 0 };
+      this.dials.set(target.host, dials);
+    }
+    if (++dials.count <= MAX_DIALS_PER_WINDOW) return true;
+    this.summary.note('warn', `${this.name} connections held back by the per-destination rate`, () =>
+      `${this.name}: not connecting to ${target.host} again: ${MAX_DIALS_PER_WINDOW} new connections in ${DIAL_WINDOW_MS / 1000} s`);
+    return false;
   }
 
   async close(): Promise<void> {

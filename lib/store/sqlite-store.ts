@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PresenceStateName } from '../presence/state.js';
@@ -270,13 +270,16 @@ function reason(error: unknown): string {
 /** Opens (creating and migrating as needed) `<dataDir>/presenced.sqlite`. Failures name the path at fault. */
 export async function openSqliteStore(dataDir: string): Promise<Store> {
   try {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new Error(`cannot create store directory ${dataDir}: ${reason(error)}`, { cause: error });
   }
   const file = path.join(dataDir, SQLITE_FILE_NAME);
   let db: Database.Database | undefined;
   try {
+    // Readable by this user only (SQLite gives its -wal and -shm files the database file's mode).
+    await (await open(file, 'a', 0o600)).close();
+    await chmod(file, 0o600);
     db = new Database(file);
     // The first statement reads the header, so a corrupt file fails here rather than on first use.
     db.pragma('journal_mode = WAL');

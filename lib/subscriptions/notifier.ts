@@ -4,6 +4,7 @@ import type { OutgoingRequest, TransactionResult } from '../sip/client-transacti
 import { PRODUCT, type SipStack } from '../sip/stack.js';
 import { viaHeader, type Target } from '../sip/transport.js';
 import type { Logger } from '../util/log.js';
+import { LogSummary } from '../util/log-summary.js';
 import { newBranch } from '../util/random.js';
 import { BODY_COUNTER } from './event-package.js';
 import { expiresAt, GONE, NEVER_SENT, watcherUri, type DeliveryTimer, type Subscription } from './subscription.js';
@@ -63,9 +64,12 @@ export class Notifier {
   private readonly policy: DeliveryPolicy;
   private readonly log: Logger;
   private readonly onGone: NotifierOptions['onGone'];
+  /** A flood of dead Contacts fails thousands of NOTIFYs: one line per kind and interval, with a count. */
+  private readonly summary: LogSummary;
 
   constructor(options: NotifierOptions) {
     ({ stack: this.stack, journal: this.journal, policy: this.policy, log: this.log, onGone: this.onGone } = options);
+    this.summary = new LogSummary(this.log);
     this.minIntervalMs = 1000 / this.policy.maxRate;
     this.delayed = new TimerQueue((timer) => {
       if (timer.subscription.pending) this.notify(timer.subscription, true);
@@ -139,14 +143,18 @@ export class Notifier {
     if (kind === 'transient' && ++subscription.failures < this.policy.maxFailures) {
       const retryAfter = parseRetryAfter(result.response?.get('retry-after'));
       const wait = retryDelay(this.policy, subscription.failures, retryAfter);
-      this.log.info(`notify: ${watcherUri(subscription)} (${subscription.presentity}): ${why}; retry ${subscription.failures} in ${wait} ms`);
+      this.summary.note('info', failureKind(result), () =>
+        `notify: ${watcherUri(subscription)} (${subscription.presentity}): ${why}; retry ${subscription.failures} in ${wait} ms`);
       // The retry carries the newest state in a new transaction with a new CSeq.
       subscription.pending = true;
       this.delay(subscription, Date.now() + wait);
       return;
     }
     const detail = kind === 'transient' ? `${why} (${subscription.failures} failures in a row)` : why;
-    if (!subscription.terminated) this.log.info(`notify: dropping subscription of ${watcherUri(subscription)} to ${subscription.presentity}: ${detail}`);
+    if (!subscription.terminated) {
+      this.summary.note('info', 'subscriptions dropped after failed NOTIFYs', () =>
+        `notify: dropping subscription of ${watcherUri(subscription)} to ${subscription.presentity}: ${detail}`);
+    }
     subscription.pending = false;
     if (subscription.deliveryTimer) this.delayed.cancel(subscription.deliveryTimer);
     this.onGone(subscription, detail);
@@ -246,6 +254,10 @@ function route(subscription: Subscription): { requestUri: string; routes: string
  * When the watcher's connection is gone, connect to its first route or its Contact (RFC 3263 without DNS) — on
  * transports that dial out only: a WebSocket Contact (`*.invalid`) is never resolved.
  */
+/**
+ * Where to open a new connection to the watcher: the port of its first route or Contact, but always on the address
+ * the subscription came from — a Contact naming another host (or a server's AMI port) must not make us connect there.
+ */
 function fallbackTarget(subscription: Subscription): Target | undefined {
   const kind = subscription.flow.kind;
   if (!kind.reliable || !kind.dialsOut) return undefined;
@@ -253,11 +265,17 @@ function fallbackTarget(subscription: Subscription): Target | undefined {
   const uriText = hop !== undefined ? parseNameAddr(hop)?.uri : subscription.remoteTarget;
   const uri = uriText === undefined ? undefined : parseUri(uriText);
   if (!uri) return undefined;
-  return { host: uri.host.replace(/^\[|\]$/g, ''), port: uri.port ?? (uri.scheme === 'sips' ? 5061 : kind.defaultPort) };
+  return { host: subscription.flow.remoteHost, port: uri.port ?? (uri.scheme === 'sips' ? 5061 : kind.defaultPort) };
 }
 
 /** RFC 3261 §20.33: "Retry-After: 120 (comment);duration=…" — the seconds, or undefined. */
 function parseRetryAfter(value: string | undefined): number | undefined {
   const match = value === undefined ? null : /^\s*(\d+)/.exec(value);
   return match ? Number(match[1]) : undefined;
+}
+
+/** How a failed NOTIFY is counted in the log summaries. */
+function failureKind(result: TransactionResult): string {
+  if (result.response) return `NOTIFYs answered ${result.status}`;
+  return result.status === 408 ? 'NOTIFY timeouts' : 'NOTIFY transport failures';
 }

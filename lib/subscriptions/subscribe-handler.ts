@@ -9,6 +9,7 @@ import type { IncomingRequest } from '../sip/stack.js';
 import { contactUri as ourContactUri, formatHostPort, type Flow } from '../sip/transport.js';
 import { parseUri } from '../sip/uri.js';
 import type { Logger } from '../util/log.js';
+import { LogSummary } from '../util/log-summary.js';
 import { expiryIn } from '../util/clock.js';
 import { detach, InternPool } from '../util/strings.js';
 import type { EventPackage, EventPackages } from './event-package.js';
@@ -52,10 +53,13 @@ export class SubscribeHandler {
   private readonly log: Logger;
   /** Largest dialog state one subscription may keep (see dialogBytes). */
   private readonly maxDialogBytes: number;
+  /** SUBSCRIBEs for unknown extensions come in floods (scanners): one line per interval, with a count. */
+  private readonly summary: LogSummary;
 
   constructor(options: SubscribeHandlerOptions) {
     ({ manager: this.manager, packages: this.packages, flows: this.flows, hints: this.hints, context: this.context, expiry: this.expiry,
       digiumMode: this.digiumMode, log: this.log, maxDialogBytes: this.maxDialogBytes = Infinity } = options);
+    this.summary = new LogSummary(this.log);
   }
 
   readonly handle = (incoming: IncomingRequest): void => {
@@ -100,7 +104,7 @@ export class SubscribeHandler {
     const context = contextFor(incoming.principal, 'SUBSCRIBE', this.context);
     const hint = exten === undefined ? undefined : eventPackage.resolve(this.hints.current, exten, context);
     if (!hint || exten === undefined) {
-      this.log.info(`subscribe: no hint for ${exten ?? request.uri}@${context}`);
+      this.summary.note('info', 'SUBSCRIBEs for extensions without a hint', () => `subscribe: no hint for ${exten ?? request.uri}@${context}`);
       respond(sipAnswer(ERRORS.NO_HINT));
       return;
     }

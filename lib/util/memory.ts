@@ -35,6 +35,10 @@ function exposeGc(): () => void {
  * full collection takes, which is why it waits for quiet.
  */
 export class MemoryReclaimer {
+  /** The heap size after the last compaction (or at start). */
+  private floor = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly log: Logger,
     /** Fewer ended transactions than this leave too little behind to be worth a pause. */
@@ -42,16 +46,37 @@ export class MemoryReclaimer {
     private readonly collectGarbage: () => void = compactingCollection,
   ) {}
 
+  /**
+   * After a flood that is over (subscriptions gone, the server idle), nothing may allocate for hours, and V8 keeps the
+   * heap at its peak. Every `intervalMs` the heap is looked at: when it has more than doubled since the last
+   * compaction (and is over `minHeapBytes`), one compacting collection gives the pages back — without waiting for
+   * traffic to trigger one.
+   */
+  watchIdleHeap(intervalMs = 30_000, minHeapBytes = 64 * 2 ** 20): void {
+    this.floor = process.memoryUsage().heapTotal;
+    this.idleTimer = setInterval(() => {
+      const { heapTotal } = process.memoryUsage();
+      if (heapTotal < minHeapBytes || heapTotal < 2 * this.floor) return;
+      this.compact(`the heap grew to ${Math.round(heapTotal / 2 ** 20)} MiB`);
+    }, intervalMs).unref();
+  }
+
+  stop(): void {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+  }
+
   transactionsEnded(ended: number, left: number): void {
     if (ended < this.minEnded || left * 10 > ended) return;
+    this.compact(`${ended} transactions ended and traffic is quiet`);
+  }
+
+  private compact(why: string): void {
     const before = process.memoryUsage().heapTotal;
     const started = performance.now();
     this.collectGarbage();
     const after = process.memoryUsage().heapTotal;
+    this.floor = after;
     const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`;
-    this.log.info(
-      `memory: ${ended} transactions ended and traffic is quiet; compacted the heap in ${Math.round(performance.now() - started)} ms ` +
-        `(heap ${mib(before)} → ${mib(after)})`,
-    );
+    this.log.info(`memory: ${why}; compacted the heap in ${Math.round(performance.now() - started)} ms (heap ${mib(before)} → ${mib(after)})`);
   }
 }

@@ -476,9 +476,9 @@ export class TcpSipListener {
     server.on('connection', (socket) => this.connections.push(TcpSipClient.accepted(serverPort, socket)));
   }
 
-  static async open(serverPort: number): Promise<TcpSipListener> {
+  static async open(serverPort: number, host = HOST): Promise<TcpSipListener> {
     const server = net.createServer();
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
     return new TcpSipListener(server, (server.address() as net.AddressInfo).port, serverPort);
   }
 
