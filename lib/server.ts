@@ -5,6 +5,8 @@ import tls from 'node:tls';
 import { loadAmiConfig, type AmiConfig } from './control/ami/ami-config.js';
 import { AmiServer } from './control/ami/ami-server.js';
 import { PresenceCommands } from './control/commands.js';
+import { DeviceService } from './devices/device-service.js';
+import { DialogPackage } from './devices/dialog-package.js';
 import { ControlServer } from './control/control-server.js';
 import { HintDirectory } from './presence/hint-directory.js';
 import { PresenceService } from './presence/presence-service.js';
@@ -90,6 +92,8 @@ export class PresenceServer {
     const presence = new PresenceService({ store: this.store, bus: this.bus, node: config.node, log, caps: config.limits });
     this.presence = presence;
     await presence.load();
+    const devices = new DeviceService(this.store);
+    await devices.load();
 
     const journal = new SubscriptionJournal(this.store, log, config.node);
     const packages = new EventPackages();
@@ -109,11 +113,13 @@ export class PresenceServer {
     const notifier = new Notifier({ stack, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
     manager.attach(notifier);
     presence.on('change', (provider) => manager.stateChanged(provider));
+    devices.on('change', (device) => manager.stateChanged(device));
     const flows = new FlowPool();
     const { hints } = this;
     const { context, expiry } = config;
     const publishHandler = new PublishHandler({ publications: presence.publications, hints, context, expiry, log });
     packages.register(new PresencePackage(presence, publishHandler.handle));
+    packages.register(new DialogPackage(devices));
     this.serveLists(packages, lists);
     for (const listPackage of this.listPackages) presence.on('change', (provider) => listPackage.stateChanged(provider));
     const subscribeHandler = new SubscribeHandler({ manager, packages, flows, hints, context, expiry, digiumMode: config.digiumTuple, log, maxDialogBytes: config.limits.maxDialogBytes });
@@ -126,7 +132,7 @@ export class PresenceServer {
     const restored = await manager.restore(hints.current, (persisted, eventPackage, hint) => restoreSubscription(persisted, eventPackage, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
-    const commands = new PresenceCommands(presence, manager, () => hints.current);
+    const commands = new PresenceCommands(presence, manager, () => hints.current, devices);
     this.control = new ControlServer(config.dataDir, commands, log);
     await this.control.listen();
     if (config.ami && amiConfig) {

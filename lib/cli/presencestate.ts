@@ -1,26 +1,11 @@
 import { Command } from 'commander';
-import { ControlUnavailableError, controlRequest } from '../control/control-client.js';
 import type { ControlRequest } from '../control/control-protocol.js';
+import { runControl } from './run-control.js';
 import type { ChangeResult } from '../control/commands.js';
 import { formatChange, formatHints, formatPresenceList, formatStats, formatSubscriptions, type HintRow, type PresenceListRow, type StatsRow, type SubscriptionRow } from '../control/format.js';
 
-/** Runs one request against the daemon and prints its answer, or says why not and exits non-zero. */
-async function run(request: ControlRequest, print: (result: never) => string): Promise<void> {
-  const dataDir = program.opts<{ data: string }>().data;
-  try {
-    const response = await controlRequest(dataDir, request);
-    if (!response.ok) {
-      process.stderr.write(`${response.error}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    const text = print(response.result as never);
-    process.stdout.write(text.endsWith('\n') ? text : text + '\n');
-  } catch (error) {
-    if (!(error instanceof ControlUnavailableError)) throw error;
-    process.stderr.write(`presencestate: ${error.message}\n`);
-    process.exitCode = 1;
-  }
+function run(request: ControlRequest, print: (result: never) => string): Promise<void> {
+  return runControl('presencestate', program.opts<{ data: string }>().data, request, print);
 }
 
 const program = new Command('presencestate')

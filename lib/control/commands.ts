@@ -1,3 +1,5 @@
+import type { DeviceService } from '../devices/device-service.js';
+import type { DeviceState } from '../devices/device-state.js';
 import type { Dialplan, Hint } from '../presence/hints.js';
 import { CUSTOM_PRESENCE, type PresenceService } from '../presence/presence-service.js';
 import { checkedStateName, customPresenceName, parsePresenceValue, presenceState, type PresenceState } from '../presence/state.js';
@@ -5,7 +7,7 @@ import { describeFlow } from '../sip/transport.js';
 import type { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import { expiresAt, resourceKey, watcherUri } from '../subscriptions/subscription.js';
 import { EXPIRY_CLOCK } from '../util/clock.js';
-import type { HintRow, PresenceListRow, StatsRow, SubscriptionRow } from './format.js';
+import type { DeviceListRow, HintRow, PresenceListRow, StatsRow, SubscriptionRow } from './format.js';
 
 export interface ChangeResult { name: string; stateText: string }
 
@@ -18,7 +20,24 @@ export class PresenceCommands {
     private readonly presence: PresenceService,
     private readonly manager: SubscriptionManager,
     private readonly dialplan: () => Dialplan,
+    private readonly devices: DeviceService,
   ) {}
+
+  /** `devicestate change Custom:2000 INUSE`: validated fully before anything is stored. */
+  async changeDevice(device: string, stateText: string): Promise<ChangeResult> {
+    const { name } = await this.devices.set(device, stateText);
+    return { name, stateText };
+  }
+
+  /** `devicestate list`: the stored Custom: states. */
+  deviceList(): DeviceListRow[] {
+    return this.devices.list();
+  }
+
+  /** Any device's state (AMI DEVICE_STATE() reads): Custom: from the store, others from their sources. */
+  deviceState(device: string): DeviceState {
+    return this.devices.stateOf(device);
+  }
 
   /** `presencestate change CustomPresence:6002 away,at home,Sick`: validated fully before anything is stored. */
   async change(entity: string, value: string, source = 'cli'): Promise<ChangeResult> {
@@ -71,8 +90,7 @@ export class PresenceCommands {
       exten: hint.exten,
       context: hint.context,
       hint: hint.text,
-      // Device state has no source yet: every device is idle.
-      deviceState: 'Idle',
+      deviceState: this.devices.extensionState(hint),
       presence: this.presence.stateOf(hint.presence).state,
     };
   }
@@ -85,6 +103,7 @@ export class PresenceCommands {
       ['Hints', String(this.dialplan().hints.length)],
       ['Subscriptions', String(this.manager.size)],
       ['Custom presence states', String(this.presence.list().length)],
+      ['Custom device states', String(this.devices.list().length)],
       ['Uptime', `${Math.round(process.uptime())} s`],
       ['Resident memory', mib(memory.rss)],
       ['Heap used', mib(memory.heapUsed)],

@@ -7,7 +7,9 @@ export type ControlRequest =
   | { command: 'list' }
   | { command: 'hints' }
   | { command: 'subscriptions' }
-  | { command: 'stats' };
+  | { command: 'stats' }
+  | { command: 'device-change'; device: string; state: string }
+  | { command: 'device-list' };
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string; code?: string };
 

@@ -6,7 +6,7 @@ import type { Logger } from '../util/log.js';
 import type { PresenceCommands } from './commands.js';
 import { CONTROL_SOCKET, MAX_CONTROL_REQUEST, type ControlRequest, type ControlResponse } from './control-protocol.js';
 
-/** The daemon's end of the `presencestate` CLI: a Unix socket in the data directory. */
+/** The daemon's end of the `presencestate` and `devicestate` CLIs: a Unix socket in the data directory. */
 export class ControlServer {
   private server: net.Server | undefined;
   readonly socketPath: string;
@@ -91,6 +91,13 @@ export class ControlServer {
           return { ok: true, result: this.commands.subscriptions() };
         case 'stats':
           return { ok: true, result: this.commands.stats() };
+        case 'device-change': {
+          const result = await this.commands.changeDevice(String(request.device), String(request.state));
+          this.log.info(`control: Custom:${result.name} set to ${result.stateText}`);
+          return { ok: true, result };
+        }
+        case 'device-list':
+          return { ok: true, result: this.commands.deviceList() };
         default:
           return { ok: false, error: `unknown command '${(request as { command?: unknown }).command}'` };
       }

@@ -37,6 +37,19 @@ export function formatPresenceList(rows: PresenceListRow[]): string {
   return `${header}${entries.join('')}${RULE}${RULE}\n`;
 }
 
+export interface DeviceListRow {
+  /** 'Custom:2000' */
+  device: string;
+  state: string;
+}
+
+/** `devicestate list` as Asterisk prints it (func_devstate.c, handle_cli_devstate_list). */
+export function formatDeviceList(rows: DeviceListRow[]): string {
+  const header = `\n${RULE}--- Custom Device States --------------------------------------------\n${RULE}---\n`;
+  const entries = rows.map((row) => `--- Name: '${printable(row.device)}'  State: '${row.state}'\n---\n`);
+  return `${header}${entries.join('')}${RULE}${RULE}\n`;
+}
+
 /** `presencestate change` confirmation, one line without '\n': "Changing 6002 to UNAVAILABLE". */
 export function formatChange(name: string, stateText: string): string {
   return `Changing ${printable(name)} to ${printable(stateText)}`;

@@ -1,4 +1,4 @@
-import { StoreClosedError, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type DeviceStateRecord, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 /**
  * Orders strings by Unicode code point, matching SQLite's BINARY collation on UTF-8 text.
@@ -32,6 +32,7 @@ function purgeExpired(records: Map<string, { expiresAt: number }>, now: number):
 class MemoryStore implements Store {
   readonly kind = 'memory';
   private readonly presence = new Map<string, PresenceRecord>();
+  private readonly devices = new Map<string, DeviceStateRecord>();
   private readonly subscriptions = new Map<string, SubscriptionRecord>();
   private readonly publications = new Map<string, PublicationRecord>();
   private readonly versions = new Map<string, number>();
@@ -69,6 +70,19 @@ class MemoryStore implements Store {
     this.assertOpen();
     const record = this.presence.get(name);
     return record && { ...record };
+  }
+
+  async saveDeviceState(record: DeviceStateRecord): Promise<boolean> {
+    this.assertOpen();
+    const stored = this.devices.get(record.name);
+    if (stored && stored.version >= record.version) return false;
+    this.devices.set(record.name, { ...record });
+    return true;
+  }
+
+  async loadDeviceStates(): Promise<DeviceStateRecord[]> {
+    this.assertOpen();
+    return [...this.devices.values()].map((record) => ({ ...record })).sort((a, b) => compareCodePoints(a.name, b.name));
   }
 
   async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {

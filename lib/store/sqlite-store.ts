@@ -2,7 +2,7 @@ import { chmod, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PresenceStateName } from '../presence/state.js';
-import { StoreClosedError, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type DeviceStateRecord, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 export const SQLITE_FILE_NAME = 'presenced.sqlite';
 
@@ -44,6 +44,12 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE documents (
      key  TEXT PRIMARY KEY NOT NULL,
      data TEXT NOT NULL
+   ) WITHOUT ROWID;`,
+  `CREATE TABLE device_states (
+     name       TEXT    PRIMARY KEY NOT NULL,
+     state      TEXT    NOT NULL,
+     updated_at INTEGER NOT NULL,
+     version    INTEGER NOT NULL
    ) WITHOUT ROWID;`,
 ];
 
@@ -99,6 +105,8 @@ class SqliteStore implements Store {
   private readonly removePresence: Database.Statement<[string]>;
   private readonly selectAllPresence: Database.Statement<[], PresenceRow>;
   private readonly selectPresence: Database.Statement<[string], PresenceRow>;
+  private readonly upsertDeviceState: Database.Statement<[string, string, number, number, number]>;
+  private readonly selectDeviceStates: Database.Statement<[], DeviceStateRecord>;
   private readonly upsertSubscription: Database.Statement<[string, number, string, string]>;
   private readonly removeSubscription: Database.Statement<[string]>;
   private readonly selectSubscriptions: Database.Statement<[number], SubscriptionRecord>;
@@ -129,6 +137,12 @@ class SqliteStore implements Store {
     this.removePresence = db.prepare('DELETE FROM presence WHERE name = ?');
     this.selectAllPresence = db.prepare(`SELECT ${PRESENCE_COLUMNS} FROM presence ORDER BY name`);
     this.selectPresence = db.prepare(`SELECT ${PRESENCE_COLUMNS} FROM presence WHERE name = ?`);
+    this.upsertDeviceState = db.prepare(
+      `INSERT INTO device_states (name, state, updated_at, version) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = excluded.version
+       WHERE device_states.version < ?`,
+    );
+    this.selectDeviceStates = db.prepare('SELECT name, state, updated_at AS updatedAt, version FROM device_states ORDER BY name');
     this.upsertSubscription = db.prepare('INSERT OR REPLACE INTO subscriptions (id, expires_at, data, owner) VALUES (?, ?, ?, ?)');
     this.removeSubscription = db.prepare('DELETE FROM subscriptions WHERE id = ?');
     // Latest expiry first, as the expiry index (which holds the id too) reads backwards.
@@ -186,6 +200,17 @@ class SqliteStore implements Store {
     this.assertOpen();
     const row = this.selectPresence.get(name);
     return row && toPresenceRecord(row);
+  }
+
+  async saveDeviceState(record: DeviceStateRecord): Promise<boolean> {
+    this.assertOpen();
+    const { name, state, updatedAt, version } = record;
+    return this.upsertDeviceState.run(name, state, updatedAt, version, version).changes > 0;
+  }
+
+  async loadDeviceStates(): Promise<DeviceStateRecord[]> {
+    this.assertOpen();
+    return this.selectDeviceStates.all();
   }
 
   async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {

@@ -1,9 +1,10 @@
 /**
- * Persistence interface for presenced: CustomPresence states, SIP subscription dialogs, PUBLISHed states and small
- * documents (the panel's state list and user settings).
+ * Persistence interface for presenced: CustomPresence states, Custom: device states, SIP subscription dialogs,
+ * PUBLISHed states and small documents (the panel's state list and user settings).
  * Every backend passes the shared suite in test/store/conformance.ts; see docs/STORE.md. Telling other nodes that
  * something changed is the ChangeBus's job (change-bus.ts), not the store's.
  */
+import type { DeviceState } from '../devices/device-state.js';
 import type { PresenceStateName } from '../presence/state.js';
 import { isRedisUrl, parseRedisUrl } from './redis-url.js';
 
@@ -18,6 +19,17 @@ export interface PresenceRecord {
   /** ms since epoch */
   updatedAt: number;
   /** The state key's version when it was set (Store.nextVersion): orders changes alike on every node. */
+  version: number;
+}
+
+/** The state of a `Custom:` device, as `devicestate change` or AMI set it (Asterisk keeps them in astdb). */
+export interface DeviceStateRecord {
+  /** The name after 'Custom:', e.g. '2000' (case-sensitive key). */
+  name: string;
+  state: DeviceState;
+  /** ms since epoch */
+  updatedAt: number;
+  /** The state key's version when it was set (Store.nextVersion). */
   version: number;
 }
 
@@ -82,6 +94,10 @@ export interface Store {
   /** All records, sorted by name in Unicode code point order (the byte order of their UTF-8 encoding). */
   loadPresence(): Promise<PresenceRecord[]>;
   getPresence(name: string): Promise<PresenceRecord | undefined>;
+  /** A conditional write like savePresence: durable when the promise resolves (the CLI is answered after this). */
+  saveDeviceState(record: DeviceStateRecord): Promise<boolean>;
+  /** All records, sorted by name in Unicode code point order. */
+  loadDeviceStates(): Promise<DeviceStateRecord[]>;
   /**
    * Upsert many subscription records and delete many ids in ONE transaction (the subscription layer batches).
    * Deletes are applied after upserts, so an id present in both lists ends up deleted.

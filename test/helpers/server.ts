@@ -68,6 +68,8 @@ export interface PresenceServer {
   signal(signal: NodeJS.Signals): void;
   /** Runs `presencestate --data <dataDir> ...args`. */
   cli(args: string[]): Promise<CliResult>;
+  /** Runs `devicestate --data <dataDir> ...args`. */
+  devicestate(args: string[]): Promise<CliResult>;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
   /** The daemon's process id. */
@@ -112,9 +114,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs the CLI against any state directory (also one with no daemon behind it). */
-export function runCli(dataDir: string, args: string[]): Promise<CliResult> {
+export function runCli(dataDir: string, args: string[], program: 'presencestate' | 'devicestate' = 'presencestate'): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('bin', 'presencestate'), '--data', dataDir, ...args], {
+    const child = spawn(process.execPath, [repoPath('bin', program), '--data', dataDir, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -123,7 +125,7 @@ export function runCli(dataDir: string, args: string[]): Promise<CliResult> {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`presencestate ${args.join(' ')} did not finish in ${CLI_TIMEOUT_MS} ms\n${stdout}${stderr}`));
+      reject(new Error(`${program} ${args.join(' ')} did not finish in ${CLI_TIMEOUT_MS} ms\n${stdout}${stderr}`));
     }, CLI_TIMEOUT_MS);
     child.once('error', reject);
     child.once('close', (code) => {
@@ -225,6 +227,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Presence
     kill: () => stopWith('SIGKILL'),
     signal: (signal) => void child.kill(signal),
     cli: (args) => runCli(dataDir, args),
+    devicestate: (args) => runCli(dataDir, args, 'devicestate'),
     stderr: () => stderr,
     pid: child.pid!,
   };

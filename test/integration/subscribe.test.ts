@@ -22,10 +22,10 @@ describe('integration: SUBSCRIBE acceptance', function () {
       expect(response.headerValues('Allow-Events').map((event) => event.toLowerCase())).to.include('presence');
     });
 
-    it('answers Event: dialog with 489 and Allow-Events: presence', async function () {
-      const { response } = await client().subscribe({ set: { Event: 'dialog' } });
+    it('answers Event: message-summary with 489 and Allow-Events: presence, dialog', async function () {
+      const { response } = await client().subscribe({ set: { Event: 'message-summary' } });
       expect(response.status).to.equal(489);
-      expect(response.headerValues('Allow-Events').map((event) => event.toLowerCase())).to.include('presence');
+      expect(response.headerValues('Allow-Events').map((event) => event.toLowerCase())).to.include.members(['presence', 'dialog']);
     });
 
     it('answers a SUBSCRIBE accepting only dialog-info with 406 and an Accept naming PIDF', async function () {

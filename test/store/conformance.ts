@@ -2,7 +2,7 @@
  * The one behavioural suite every Store backend must pass unchanged (see docs/STORE.md, "Adding a backend").
  */
 import { expect } from 'chai';
-import { StoreClosedError, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionRecord } from '../../lib/store/store.js';
+import { StoreClosedError, type DeviceStateRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionRecord } from '../../lib/store/store.js';
 
 export interface StoreHarness {
   store: Store;
@@ -72,6 +72,26 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
     afterEach(async function () {
       await store.close();
       await harness.cleanup();
+    });
+
+    describe('device states', function () {
+      const device = (name: string, overrides: Partial<DeviceStateRecord> = {}): DeviceStateRecord =>
+        ({ name, state: 'INUSE', updatedAt: 1_700_000_000_000, version: 1, ...overrides });
+
+      it('saves, overwrites with a higher version and lists in code point order', async function () {
+        expect(await store.loadDeviceStates()).to.deep.equal([]);
+        expect(await store.saveDeviceState(device('2000'))).to.equal(true);
+        expect(await store.saveDeviceState(device('1000', { state: 'RINGING' }))).to.equal(true);
+        expect(await store.saveDeviceState(device('2000', { state: 'BUSY', version: 2 }))).to.equal(true);
+        expect(await store.loadDeviceStates()).to.deep.equal([device('1000', { state: 'RINGING' }), device('2000', { state: 'BUSY', version: 2 })]);
+      });
+
+      it('refuses a write whose version is not above the stored one and keeps names case-sensitive', async function () {
+        await store.saveDeviceState(device('DND2000', { version: 5 }));
+        expect(await store.saveDeviceState(device('DND2000', { state: 'NOT_INUSE', version: 5 }))).to.equal(false);
+        await store.saveDeviceState(device('dnd2000', { state: 'NOT_INUSE' }));
+        expect(await store.loadDeviceStates()).to.deep.equal([device('DND2000', { version: 5 }), device('dnd2000', { state: 'NOT_INUSE' })]);
+      });
     });
 
     describe('presence', function () {

@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import type { ChangeResult } from '../control/commands.js';
+import type { ControlRequest } from '../control/control-protocol.js';
+import { formatChange, formatDeviceList, type DeviceListRow } from '../control/format.js';
+import { DEVICE_STATES } from '../devices/device-state.js';
+import { runControl } from './run-control.js';
+
+function run(request: ControlRequest, print: (result: never) => string): Promise<void> {
+  return runControl('devicestate', program.opts<{ data: string }>().data, request, print);
+}
+
+const program = new Command('devicestate')
+  .description('Change and list Custom: device states of a running presenced, like Asterisk\'s "devicestate" CLI')
+  .option('--data <dir>', "the daemon's state directory", './presenced-data');
+
+program
+  .command('change')
+  .description('set a state: change Custom:2000 INUSE')
+  .argument('<device>', 'Custom:<name>')
+  .argument('<state>', `one of ${DEVICE_STATES.join(' ')}`)
+  .action((device: string, state: string) =>
+    run({ command: 'device-change', device, state }, (result: ChangeResult) => formatChange(result.name, result.stateText)),
+  );
+program
+  .command('list')
+  .description('list the stored Custom: device states')
+  .action(() => run({ command: 'device-list' }, (rows: DeviceListRow[]) => formatDeviceList(rows)));
+
+await program.parseAsync();
