@@ -118,7 +118,7 @@ export class PresenceServer {
     const { hints } = this;
     const { context, expiry } = config;
     const publishHandler = new PublishHandler({ publications: presence.publications, hints, context, expiry, log });
-    packages.register(new PresencePackage(presence, publishHandler.handle));
+    packages.register(new PresencePackage(presence, devices, publishHandler.handle));
     packages.register(new DialogPackage(devices));
     this.serveLists(packages, lists);
     for (const listPackage of this.listPackages) presence.on('change', (provider) => listPackage.stateChanged(provider));
@@ -136,7 +136,7 @@ export class PresenceServer {
     this.control = new ControlServer(config.dataDir, commands, log);
     await this.control.listen();
     if (config.ami && amiConfig) {
-      const services = { commands, presence, dialplan: () => hints.current, defaultContext: config.context, log };
+      const services = { commands, presence, devices, dialplan: () => hints.current, defaultContext: config.context, log };
       this.ami = new AmiServer(config.ami, amiConfig, services);
       await this.ami.listen();
     }

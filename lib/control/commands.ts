@@ -1,5 +1,5 @@
 import type { DeviceService } from '../devices/device-service.js';
-import type { DeviceState } from '../devices/device-state.js';
+import { deviceKey, type DeviceState } from '../devices/device-state.js';
 import type { Dialplan, Hint } from '../presence/hints.js';
 import { CUSTOM_PRESENCE, type PresenceService } from '../presence/presence-service.js';
 import { checkedStateName, customPresenceName, parsePresenceValue, presenceState, type PresenceState } from '../presence/state.js';
@@ -32,6 +32,15 @@ export class PresenceCommands {
   /** `devicestate list`: the stored Custom: states. */
   deviceList(): DeviceListRow[] {
     return this.devices.list();
+  }
+
+  /** Every device known: the stored Custom: ones and those the hints name, in name order (AMI DeviceStateList). */
+  deviceStates(): Array<{ device: string; state: DeviceState }> {
+    const devices = new Set(this.devices.list().map((row) => row.device));
+    for (const hint of this.dialplan().hints) {
+      if (!hint.exten.startsWith('_')) for (const device of hint.devices) devices.add(deviceKey(device));
+    }
+    return [...devices].sort().map((device) => ({ device, state: this.devices.stateOf(device) }));
   }
 
   /** Any device's state (AMI DEVICE_STATE() reads): Custom: from the store, others from their sources. */

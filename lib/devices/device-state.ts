@@ -11,11 +11,6 @@ export type DeviceState = typeof DEVICE_STATES[number];
 export const EXTENSION_STATES = ['Idle', 'InUse', 'Busy', 'Unavailable', 'Ringing', 'InUse&Ringing', 'Hold'] as const;
 export type ExtensionState = typeof EXTENSION_STATES[number];
 
-/** AMI `Status:` numbers of the extension states (pbx.h enum ast_extension_states). */
-export const EXTENSION_STATUS_CODES: ReadonlyMap<ExtensionState, number> = new Map<ExtensionState, number>([
-  ['Idle', 0], ['InUse', 1], ['Busy', 2], ['Unavailable', 4], ['Ringing', 8], ['InUse&Ringing', 9], ['Hold', 16],
-]);
-
 /** Thrown for a bad device name or state; the message is meant for the user (CLI, AMI). */
 export class DeviceStateError extends PresencedError {
   override name = 'DeviceStateError';

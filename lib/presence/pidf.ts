@@ -3,6 +3,7 @@
  * activity of the presence state. The reader is lib/presence/pidf-reader.ts.
  * Layout, the basic/note table and the activity table: docs/PIDF.md.
  */
+import type { ExtensionState } from '../devices/device-state.js';
 import { stripControlCharacters, type PresenceState, type PresenceStateName } from './state.js';
 
 export interface PidfInput {
@@ -10,8 +11,10 @@ export interface PidfInput {
   entity: string;
   /** The hint's extension, e.g. '6002'. */
   tupleId: string;
-  /** The hint names a device (device state is always idle for now). */
+  /** The hint names a device. */
   hasDevice: boolean;
+  /** What the hint's devices add up to (DeviceService.extensionState); Idle when absent. */
+  device?: ExtensionState;
   presence: PresenceState;
   /** Add the digium_presence tuple (decided by wantsDigiumTuple). */
   digium: boolean;
@@ -41,23 +44,48 @@ const PRESENCE_LABELS: Record<PresenceStateName, string> = {
   dnd: 'Do not disturb',
 };
 
+/** The note of a device hint and whether it is on the phone, as Asterisk's ast_sip_presence_exten_state_to_str. */
+const DEVICE_NOTES: Readonly<Record<ExtensionState, string>> = {
+  Idle: 'Ready',
+  InUse: 'On the phone',
+  Busy: 'On the phone',
+  Unavailable: 'Unavailable',
+  Ringing: 'Ringing',
+  'InUse&Ringing': 'Ringing',
+  Hold: 'On hold',
+};
+
+const ON_THE_PHONE: ReadonlySet<ExtensionState> = new Set<ExtensionState>(['InUse', 'Busy', 'Ringing', 'InUse&Ringing', 'Hold']);
+
+/** Presence states with no activity of their own: while the devices are in use, "On the phone" shows instead. */
+const DEVICE_SPEAKS_FOR: ReadonlySet<PresenceStateName> = new Set<PresenceStateName>(['not_set', 'available', 'chat']);
+
+/** The device hint is on the phone and the presence state leaves the person's activity to the device. */
+function onThePhone(device: ExtensionState, presence: PresenceState): boolean {
+  return ON_THE_PHONE.has(device) && DEVICE_SPEAKS_FOR.has(presence.state);
+}
+
 /**
- * | hint                 | basic                                             | note                           |
- * |----------------------|---------------------------------------------------|--------------------------------|
- * | with a device (idle) | open                                              | message, else "Ready"          |
- * | presence only        | closed for not_set and unavailable, open for the  | message, else the state label  |
- * |                      | rest (dnd too: busy is still open, as chan_sip)   | (PRESENCE_LABELS)              |
+ * | hint          | basic                                               | note                                     |
+ * |---------------|-----------------------------------------------------|------------------------------------------|
+ * | with a device | closed when Busy or Unavailable (as Asterisk), else | on the phone: the device note ("On the   |
+ * |               | open                                                | phone", "Ringing", "On hold"); else the  |
+ * |               |                                                     | message, else the device note ("Ready")  |
+ * | presence only | closed for not_set and unavailable, open for the    | message, else the state label            |
+ * |               | rest (dnd too: busy is still open, as chan_sip)     | (PRESENCE_LABELS)                        |
+ * The combined table: docs/PIDF.md.
  */
-export function basicAndNote(hasDevice: boolean, presence: PresenceState): { basic: 'open' | 'closed'; note: string } {
+export function basicAndNote(hasDevice: boolean, presence: PresenceState, device: ExtensionState = 'Idle'): { basic: 'open' | 'closed'; note: string } {
   if (hasDevice) {
-    return { basic: 'open', note: presence.message || 'Ready' };
+    const basic = device === 'Busy' || device === 'Unavailable' ? 'closed' : 'open';
+    return { basic, note: onThePhone(device, presence) ? DEVICE_NOTES[device] : presence.message || DEVICE_NOTES[device] };
   }
   const closed = presence.state === 'not_set' || presence.state === 'unavailable';
   return { basic: closed ? 'closed' : 'open', note: presence.message || PRESENCE_LABELS[presence.state] };
 }
 
 /** The RFC 4480 section 3.2 activities our states map to. */
-export type RpidActivity = 'away' | 'busy';
+export type RpidActivity = 'away' | 'busy' | 'on-the-phone';
 
 /**
  * Only states that say what the person is doing get an activity: RFC 4480 has none for "available" or "chat", and
@@ -73,6 +101,12 @@ export const RPID_ACTIVITIES: Readonly<Record<PresenceStateName, RpidActivity | 
   xa: 'away',
   dnd: 'busy',
 };
+
+/** The person's activity: the presence state's own, or `on-the-phone` while the devices are in use (see onThePhone). */
+export function activityOf(input: Pick<PidfInput, 'hasDevice' | 'device' | 'presence'>): RpidActivity | undefined {
+  if (input.hasDevice && onThePhone(input.device ?? 'Idle', input.presence)) return 'on-the-phone';
+  return RPID_ACTIVITIES[input.presence.state];
+}
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
@@ -103,7 +137,7 @@ const PERSON_ID = 'person';
  * (linphone and pjsip read the person's note first).
  */
 export function buildPidf(input: PidfInput): string {
-  const { basic, note } = basicAndNote(input.hasDevice, input.presence);
+  const { basic, note } = basicAndNote(input.hasDevice, input.presence, input.device);
   const entity = xmlValue(input.entity);
   const escapedNote = xmlValue(note);
   const lines = [
@@ -118,7 +152,7 @@ export function buildPidf(input: PidfInput): string {
     lines.push(...digiumTuple(input.presence));
   }
   lines.push(`<note>${escapedNote}</note>`, `<dm:person id="${PERSON_ID}">`);
-  const activity = RPID_ACTIVITIES[input.presence.state];
+  const activity = activityOf(input);
   if (activity !== undefined) {
     lines.push(`<rpid:activities><rpid:${activity}/></rpid:activities>`);
   }

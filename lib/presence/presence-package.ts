@@ -1,10 +1,12 @@
 /**
- * The presence event package (RFC 3856): a hint's CustomPresence provider rendered as PIDF, CPIM-PIDF or XPIDF.
+ * The presence event package (RFC 3856): a hint's CustomPresence provider and its devices' extension state rendered
+ * as PIDF, CPIM-PIDF or XPIDF.
  */
 import type { EventPackage } from '../subscriptions/event-package.js';
 import type { Subscription } from '../subscriptions/subscription.js';
 import type { RequestHandler } from '../sip/stack.js';
 import { BODY_FORMATS, bodyFormat, negotiateBody, PIDF_FORMAT } from './bodies.js';
+import type { DeviceService } from '../devices/device-service.js';
 import type { Dialplan, Hint } from './hints.js';
 import type { PresenceService } from './presence-service.js';
 
@@ -15,7 +17,7 @@ export class PresencePackage implements EventPackage {
   readonly bodyTypes = BODY_FORMATS;
   readonly counted = false;
 
-  constructor(private readonly presence: PresenceService, readonly publish: RequestHandler) {}
+  constructor(private readonly presence: PresenceService, private readonly devices: DeviceService, readonly publish: RequestHandler) {}
 
   negotiate(acceptValues: string[]): ReturnType<typeof negotiateBody> {
     return negotiateBody(acceptValues);
@@ -25,8 +27,10 @@ export class PresencePackage implements EventPackage {
     return dialplan.resolve(user, context);
   }
 
+  /** The presence provider and the devices: PIDF bodies follow the device too ("On the phone"). */
   stateKeys(hint: Hint): readonly string[] {
-    return hint.presence === undefined ? [] : [hint.presence];
+    const devices = this.devices.devicesOf(hint);
+    return hint.presence === undefined ? devices : [hint.presence, ...devices];
   }
 
   variantKey(subscription: Subscription): string {
@@ -40,6 +44,7 @@ export class PresencePackage implements EventPackage {
       entity: subscription.presentity,
       tupleId: subscription.exten,
       hasDevice: subscription.hint.devices.length > 0,
+      device: this.devices.extensionState(subscription.hint),
       presence: this.presence.stateOf(subscription.hint.presence),
       digium: subscription.digium,
     });

@@ -4,7 +4,7 @@
  * case of transmit_state_notify), with the status taken from the same basic and RPID activity as the PIDF body.
  * Layout and table: docs/PIDF.md.
  */
-import { basicAndNote, RPID_ACTIVITIES, xmlValue, type PidfInput } from './pidf.js';
+import { activityOf, basicAndNote, xmlValue, type PidfInput } from './pidf.js';
 
 /** The <status status> and <msnsubstatus substatus> pair, as MSN-era clients know them. */
 export interface XpidfStatus {
@@ -18,10 +18,10 @@ const BUSY: XpidfStatus = { status: 'inuse', substatus: 'busy' };
 const CLOSED: XpidfStatus = { status: 'closed', substatus: 'offline' };
 
 /** The PIDF body's basic and activity folded into XPIDF's one status: closed wins, then the activity, else open. */
-export function xpidfStatus(input: Pick<PidfInput, 'hasDevice' | 'presence'>): XpidfStatus {
-  if (basicAndNote(input.hasDevice, input.presence).basic === 'closed') return CLOSED;
-  const activity = RPID_ACTIVITIES[input.presence.state];
-  return activity === 'away' ? AWAY : activity === 'busy' ? BUSY : OPEN;
+export function xpidfStatus(input: Pick<PidfInput, 'hasDevice' | 'device' | 'presence'>): XpidfStatus {
+  if (basicAndNote(input.hasDevice, input.presence, input.device).basic === 'closed') return CLOSED;
+  const activity = activityOf(input);
+  return activity === 'away' ? AWAY : activity === 'busy' || activity === 'on-the-phone' ? BUSY : OPEN;
 }
 
 /**

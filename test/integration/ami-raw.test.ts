@@ -163,7 +163,7 @@ describe('integration: AMI over raw sockets', function () {
       expect((await ami.request(['Action: Getvar', 'Channel: PJSIP/6002-0001', 'Variable: PRESENCE_STATE(CustomPresence:1)'])).get('Message'))
         .to.equal('No such channel');
       expect((await ami.request(['Action: Getvar', 'Variable: CALLERID(num)'])).get('Message'))
-        .to.equal("Unsupported variable 'CALLERID(num)': only PRESENCE_STATE(<provider>) is available");
+        .to.equal("Unsupported variable 'CALLERID(num)': only PRESENCE_STATE(<provider>) and DEVICE_STATE(<device>) are available");
       expect((await ami.request(['Action: Getvar', 'Variable: PRESENCE_STATE(SIP/6002,value)'])).get('Message'))
         .to.equal('Invalid provider SIP/6002 or provider in invalid state');
       expect((await ami.request(['Action: Getvar', 'Variable: PRESENCE_STATE(CustomPresence:6002,mood)'])).get('Message'))

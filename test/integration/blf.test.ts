@@ -6,7 +6,8 @@ import type { PresenceServer } from '../helpers/server.js';
 import { openClient } from '../helpers/sip-client.js';
 import type { SipClient, WatcherDialog } from '../helpers/sip-client.js';
 import { dialogInfoSchemaErrors, parseDialogInfo, type DialogInfo } from '../helpers/dialog-info.js';
-import { eventHeader, subscriptionState, type SipMessage } from '../helpers/wire.js';
+import { eventHeader, parsePidf, subscriptionState, type SipMessage } from '../helpers/wire.js';
+import { RawAmi } from '../helpers/raw-ami.js';
 
 const DIALOG = { Event: 'dialog', Accept: 'application/dialog-info+xml' };
 
@@ -170,6 +171,108 @@ describe('integration: device state and BLF', function () {
       const { response } = await client.subscribe({ user: '2000', set: { Event: 'message-summary' } });
       expect(response.status).to.equal(489);
       expect(response.headerValues('Allow-Events').map((event) => event.toLowerCase())).to.include.members(['presence', 'dialog']);
+    });
+
+    it('shows "On the phone" to PIDF watchers while the presence state leaves the activity to the device', async function () {
+      const watcher = await client.subscribeDialog({ user: '5000' });
+      await watcher.nextNotify();
+      const presence = async (value: string): Promise<void> => {
+        const result = await server.cli(['change', 'CustomPresence:5000', value]);
+        expect(result.code, result.stderr).to.equal(0);
+      };
+      await presence('available,,At my desk');
+      expect(parsePidf((await watcher.nextNotify()).body).notes).to.deep.equal(['At my desk']);
+
+      await devicestate('Custom:5000', 'INUSE');
+      const onThePhone = await watcher.nextNotify();
+      expect(onThePhone.body).to.contain('<rpid:activities><rpid:on-the-phone/></rpid:activities>');
+      expect(parsePidf(onThePhone.body).notes).to.deep.equal(['On the phone']);
+      expect(parsePidf(onThePhone.body).tuples[0]!.basic).to.equal('open');
+
+      await presence('away,,Lunch');
+      const away = await watcher.nextNotify();
+      expect(away.body).to.contain('<rpid:away/>').and.not.to.contain('on-the-phone');
+      expect(parsePidf(away.body).notes).to.deep.equal(['Lunch']);
+
+      await devicestate('Custom:5000', 'BUSY');
+      await presence('chat');
+      let busy = await watcher.nextNotify();
+      // The two changes may arrive as one NOTIFY or two (coalescing): the last one counts.
+      if (!busy.body.includes('on-the-phone')) busy = await watcher.nextNotify();
+      expect(parsePidf(busy.body).tuples[0]!.basic, 'Busy is closed, as in Asterisk').to.equal('closed');
+      expect(parsePidf(busy.body).notes).to.deep.equal(['On the phone']);
+
+      await devicestate('Custom:5000', 'NOT_INUSE');
+      const idle = await watcher.nextNotify();
+      expect(idle.body).not.to.contain('rpid:activities');
+      expect(parsePidf(idle.body).tuples[0]!.basic).to.equal('open');
+    });
+  });
+
+
+  describe('AMI', function () {
+    let server: PresenceServer;
+    let ami: RawAmi;
+
+    before(async function () {
+      server = await startServer({ config: 'fixtures/integration/blf.conf', amiConfig: 'fixtures/ami/manager.conf' });
+      ami = await RawAmi.login(server.amiPort);
+    });
+
+    after(async function () {
+      ami?.close();
+      await server?.stop();
+    });
+
+    it('sets and reads DEVICE_STATE(Custom:…) with Setvar and Getvar, raising DeviceStateChange and ExtensionStatus', async function () {
+      const set = await ami.request(['Action: Setvar', 'ActionID: d1', 'Variable: DEVICE_STATE(Custom:2000)', 'Value: BUSY']);
+      expect(set.raw).to.equal('Response: Success\r\nActionID: d1\r\nMessage: Variable Set');
+      const change = await ami.nextWhere((block) => block.get('Event') === 'DeviceStateChange');
+      expect(change.fields.filter(([name]) => name === 'Device' || name === 'State')).to.deep.equal([['Device', 'Custom:2000'], ['State', 'BUSY']]);
+      const status = await ami.nextWhere((block) => block.get('Event') === 'ExtensionStatus');
+      expect(status.fields.slice(2)).to.deep.equal([['Exten', '2000'], ['Context', 'default'], ['Hint', 'Custom:2000'], ['Status', '2'], ['StatusText', 'Busy']]);
+      const read = await ami.request(['Action: Getvar', 'Variable: DEVICE_STATE(Custom:2000)']);
+      expect(read.get('Value')).to.equal('BUSY');
+      expect((await ami.request(['Action: Getvar', 'Variable: DEVICE_STATE(PJSIP/3002)'])).get('Value')).to.equal('NOT_INUSE');
+      const state = await ami.request(['Action: ExtensionState', 'Exten: 2000', 'Context: default']);
+      expect([state.get('Status'), state.get('StatusText')]).to.deep.equal(['2', 'Busy']);
+      expect((await server.devicestate(['list'])).stdout).to.contain("--- Name: 'Custom:2000'  State: 'BUSY'");
+    });
+
+    it('refuses a bad DEVICE_STATE Setvar with an error and stores nothing', async function () {
+      for (const [variable, value, message] of [
+        ['DEVICE_STATE(PJSIP/2000)', 'BUSY', /only be used to set 'Custom:' device state/],
+        ['DEVICE_STATE(Custom:2000)', 'ASLEEP', /Unknown device state 'ASLEEP'/],
+        ['DEVICE_STATE()', 'BUSY', /DEVICE_STATE needs a device/],
+      ] as const) {
+        const refused = await ami.request(['Action: Setvar', `Variable: ${variable}`, `Value: ${value}`]);
+        expect(refused.get('Response'), variable).to.equal('Error');
+        expect(refused.get('Message'), variable).to.match(message);
+      }
+      expect((await ami.request(['Action: Getvar', 'Variable: DEVICE_STATE(Custom:2000)'])).get('Value')).to.equal('BUSY');
+    });
+
+    it('lists devices with DeviceStateList and real extension states with ExtensionStateList', async function () {
+      ami.write('Action: DeviceStateList\r\nActionID: dl\r\n\r\n');
+      const items: string[] = [];
+      for (;;) {
+        const block = await ami.nextWhere((candidate) => candidate.get('ActionID') === 'dl');
+        if (block.get('Event') === 'DeviceStateListComplete') {
+          expect(block.get('ListItems')).to.equal(String(items.length));
+          break;
+        }
+        if (block.get('Event') === 'DeviceStateChange') items.push(`${block.get('Device')}=${block.get('State')}`);
+      }
+      expect(items).to.include.members(['Custom:2000=BUSY', 'PJSIP/3002=NOT_INUSE', 'SIP/5000=NOT_INUSE', 'Custom:3001=UNKNOWN']);
+      ami.write('Action: ExtensionStateList\r\nActionID: el\r\n\r\n');
+      const statuses = new Map<string, string>();
+      for (;;) {
+        const block = await ami.nextWhere((candidate) => candidate.get('ActionID') === 'el');
+        if (block.get('Event') === 'ExtensionStateListComplete') break;
+        if (block.get('Event') === 'ExtensionStatus') statuses.set(block.get('Exten') ?? '', block.get('StatusText') ?? '');
+      }
+      expect(statuses.get('2000')).to.equal('Busy');
+      expect(statuses.get('3000')).to.equal('Idle');
     });
   });
 

@@ -1,6 +1,6 @@
 // D5: every table a lookup keyed by input reaches answers "not there" for names that are Object.prototype members.
 import { expect } from 'chai';
-import { extensionStatus } from '../../lib/control/ami/ami-actions.js';
+import { extensionStatus } from '../../lib/control/ami/ami-events.js';
 import { parsePidf, publishedState } from '../../lib/presence/pidf-reader.js';
 import { isStateName } from '../../lib/presence/state.js';
 import { headerKey } from '../../lib/sip/header-lines.js';

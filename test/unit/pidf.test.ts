@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import {
-  basicAndNote, buildPidf, DIGIUM_MODES, isDigiumUserAgent, wantsDigiumTuple, type DigiumMode, type PidfInput,
+  activityOf, basicAndNote, buildPidf, DIGIUM_MODES, isDigiumUserAgent, wantsDigiumTuple, type DigiumMode, type PidfInput,
 } from '../../lib/presence/pidf.js';
 import { parsePidf } from '../../lib/presence/pidf-reader.js';
+import type { ExtensionState } from '../../lib/devices/device-state.js';
 import { PRESENCE_STATES, stripControlCharacters, type PresenceState, type PresenceStateName } from '../../lib/presence/state.js';
 
 const ENTITY = 'sip:6002@example.com';
@@ -21,6 +22,9 @@ const PIDF_GOLDEN: Record<string, PidfInput> = {
   'non-digium-ua': { entity: ENTITY, tupleId: '6002', hasDevice: true, presence: AWAY_SICK, digium: false },
   'no-subtype': presenceOnly({ state: 'dnd', subtype: '', message: 'In a meeting' }),
   'hostile': presenceOnly({ state: 'away', subtype: `"q" & <x>`, message: `<b>&"Tom's"</b>\u0007` }),
+  'device-on-the-phone': { entity: ENTITY, tupleId: '6002', hasDevice: true, device: 'InUse', presence: { state: 'available', subtype: '', message: 'At my desk' }, digium: true },
+  'device-ringing-dnd': { entity: ENTITY, tupleId: '6002', hasDevice: true, device: 'Ringing', presence: { state: 'dnd', subtype: '', message: '' }, digium: false },
+  'device-busy': { entity: ENTITY, tupleId: '6002', hasDevice: true, device: 'Busy', presence: { state: 'not_set', subtype: '', message: '' }, digium: false },
   'unicode': { entity: 'sip:josé@example.com', tupleId: '6002', hasDevice: true, presence: { state: 'xa', subtype: 'congé', message: 'Café 中文 🎉' }, digium: true },
   ...Object.fromEntries(PRESENCE_STATES.map((state) => [`presence-${state}`, presenceOnly({ state, subtype: '', message: '' })])),
 };
@@ -59,6 +63,39 @@ describe('presence/pidf', () => {
     });
   });
 
+  describe('device × presence (docs/PIDF.md, "Presence follows the device")', () => {
+    // [device, presence, message] → [basic, activity, note], written out from the table in docs/PIDF.md.
+    const TABLE: Array<[ExtensionState, PresenceStateName, string, 'open' | 'closed', string | undefined, string]> = [
+      ['Idle', 'available', '', 'open', undefined, 'Ready'],
+      ['Idle', 'away', 'Lunch', 'open', 'away', 'Lunch'],
+      ['InUse', 'not_set', '', 'open', 'on-the-phone', 'On the phone'],
+      ['InUse', 'available', 'At my desk', 'open', 'on-the-phone', 'On the phone'],
+      ['InUse', 'chat', '', 'open', 'on-the-phone', 'On the phone'],
+      ['InUse', 'away', '', 'open', 'away', 'On the phone'],
+      ['InUse', 'xa', 'Holiday', 'open', 'away', 'Holiday'],
+      ['InUse', 'dnd', '', 'open', 'busy', 'On the phone'],
+      ['InUse', 'unavailable', '', 'open', undefined, 'On the phone'],
+      ['Busy', 'available', '', 'closed', 'on-the-phone', 'On the phone'],
+      ['Ringing', 'not_set', '', 'open', 'on-the-phone', 'Ringing'],
+      ['InUse&Ringing', 'available', '', 'open', 'on-the-phone', 'Ringing'],
+      ['Hold', 'chat', '', 'open', 'on-the-phone', 'On hold'],
+      ['Hold', 'dnd', 'Meeting', 'open', 'busy', 'Meeting'],
+      ['Unavailable', 'not_set', '', 'closed', undefined, 'Unavailable'],
+      ['Unavailable', 'available', 'Back soon', 'closed', undefined, 'Back soon'],
+    ];
+    for (const [device, state, message, basic, activity, note] of TABLE) {
+      it(`${device} × ${state}${message ? ` ("${message}")` : ''} → ${basic}, ${activity ?? 'no activity'}, "${note}"`, () => {
+        const presence = { state, subtype: '', message };
+        expect(basicAndNote(true, presence, device)).to.deep.equal({ basic, note });
+        expect(activityOf({ hasDevice: true, device, presence })).to.equal(activity);
+      });
+    }
+
+    it('a presence-only hint ignores device state', () => {
+      expect(activityOf({ hasDevice: false, device: 'InUse', presence: { state: 'available', subtype: '', message: '' } })).to.equal(undefined);
+    });
+  });
+
   describe('buildPidf golden bodies (fixtures/pidf)', () => {
     for (const [name, input] of Object.entries(PIDF_GOLDEN)) {
       describe(name, () => {
@@ -69,7 +106,7 @@ describe('presence/pidf', () => {
         });
 
         it('reads back as the input: tuples, document note, person with its activity and note', () => {
-          const { basic, note } = basicAndNote(input.hasDevice, input.presence);
+          const { basic, note } = basicAndNote(input.hasDevice, input.presence, input.device);
           const clean = stripControlCharacters;
           const digium = input.digium && input.presence.state !== 'not_set';
           expect(parsePidf(body)).to.deep.equal({
@@ -82,7 +119,7 @@ describe('presence/pidf', () => {
                 digium: { type: input.presence.state, subtype: clean(input.presence.subtype), message: clean(input.presence.message) },
               }] : []),
             ],
-            persons: [{ id: 'person', activities: ACTIVITIES[input.presence.state], note: clean(note) }],
+            persons: [{ id: 'person', activities: name === 'device-on-the-phone' || name === 'device-busy' ? ['on-the-phone'] : ACTIVITIES[input.presence.state], note: clean(note) }],
           });
         });
       });
@@ -93,7 +130,7 @@ describe('presence/pidf', () => {
     it("puts the extension's <basic> first in the document (baresip reads the first one)", () => {
       for (const input of Object.values(PIDF_GOLDEN)) {
         const body = buildPidf(input);
-        const { basic } = basicAndNote(input.hasDevice, input.presence);
+        const { basic } = basicAndNote(input.hasDevice, input.presence, input.device);
         expect(/<basic>([^<]+)<\/basic>/.exec(body)?.[1]).to.equal(basic);
       }
     });

@@ -13,13 +13,14 @@ import type { Logger } from '../../util/log.js';
 import type { PresenceCommands } from '../commands.js';
 import { authenticate } from './ami-auth.js';
 import type { AmiUser } from './ami-config.js';
-import { amiTimestamp, isPattern, presenceStateChangeFields } from './ami-events.js';
+import { amiTimestamp, deviceStateChangeFields, extensionStatusFields, isPattern, presenceStateChangeFields } from './ami-events.js';
 import type { LoginThrottle } from './ami-login-throttle.js';
 import { AMI_CLASSES, classNames, parseEventMask } from './ami-permissions.js';
 import {
   formatBlock, formatListComplete, formatListEvent, formatResponse, type AmiMessage, type FramedMessage,
 } from './ami-protocol.js';
-import { parsePresenceRead, parsePresenceWrite, readPresenceField, type PresenceRead } from './ami-variables.js';
+import { parseDeviceArgument, parsePresenceRead, parsePresenceWrite, readPresenceField, stateFunction, type PresenceRead } from './ami-variables.js';
+import { DeviceStateError } from '../../devices/device-state.js';
 
 /** What an action needs to know about, and may change in, the session that sent it. */
 export interface SessionState {
@@ -63,16 +64,6 @@ interface Action {
 const CALL_OR_REPORTING = AMI_CLASSES.call | AMI_CLASSES.reporting;
 const BEFORE_LOGIN = new Set(['login', 'logoff', 'challenge']);
 
-/** ExtensionState's numeric Status for a state name (pbx.c extension_state_mappings). */
-const EXTENSION_STATUS: ReadonlyMap<string, number> = new Map([
-  ['Idle', 0], ['InUse', 1], ['Busy', 2], ['Unavailable', 4], ['Ringing', 8], ['InUse&Ringing', 9], ['Hold', 16], ['InUse&Hold', 17],
-]);
-
-/** ExtensionState's Status for a state name; -1 for anything else (Asterisk's AST_EXTENSION_NOT_INUSE… unknown). */
-export function extensionStatus(stateName: string): number {
-  return EXTENSION_STATUS.get(stateName) ?? -1;
-}
-
 export class AmiActions {
   private readonly actions = new Map<string, { name: string } & Action>();
 
@@ -93,6 +84,7 @@ export class AmiActions {
     define('Getvar', { synopsis: 'Gets a channel variable or function value', authority: CALL_OR_REPORTING, run: (request) => this.getvar(request) });
     define('Setvar', { synopsis: 'Sets a channel variable or function value', authority: AMI_CLASSES.call, run: (request) => this.setvar(request) });
     define('ExtensionState', { synopsis: 'Check Extension Status', authority: CALL_OR_REPORTING, run: (request) => this.extensionState(request) });
+    define('DeviceStateList', { synopsis: 'List the current known device states', authority: CALL_OR_REPORTING, run: (request) => this.deviceStateList(request) });
     define('ExtensionStateList', { synopsis: 'List the current known extension states', authority: CALL_OR_REPORTING, run: (request) => this.extensionStateList(request) });
   }
 
@@ -189,13 +181,28 @@ export class AmiActions {
       items.join('') + formatListComplete('PresenceStateListComplete', request, items.length);
   }
 
-  /** Getvar of PRESENCE_STATE(...); there are no channels, so a Channel header names one that does not exist. */
+  /** Every device known (stored Custom: ones and those the hints name), as DeviceStateChange list items. */
+  private deviceStateList(request: AmiMessage): string {
+    const items = this.services.commands.deviceStates().map(({ device, state }) =>
+      formatListEvent('DeviceStateChange', request, deviceStateChangeFields(device, state)));
+    return formatResponse('Success', request, { eventList: 'start', text: 'Device State Changes will follow' }) +
+      items.join('') + formatListComplete('DeviceStateListComplete', request, items.length);
+  }
+
+  /**
+   * Getvar of PRESENCE_STATE(...) or DEVICE_STATE(<device>) (any device: Custom: from the store, others from their
+   * sources); there are no channels, so a Channel header names one that does not exist.
+   */
   private getvar(request: AmiMessage): string {
     const variable = request.get('Variable');
     if (variable === '') return error(request, ERRORS.NO_VARIABLE);
     if (request.get('Channel') !== '') return error(request, ERRORS.NO_SUCH_CHANNEL);
     let read: PresenceRead;
     try {
+      if (stateFunction(variable).name === 'DEVICE_STATE') {
+        const state = this.services.commands.deviceState(parseDeviceArgument(stateFunction(variable).args));
+        return formatResponse('Success', request, { fields: [['Variable', variable], ['Value', state]] });
+      }
       read = parsePresenceRead(variable);
     } catch (failure) {
       if (!(failure instanceof PresenceError)) throw failure;
@@ -216,16 +223,23 @@ export class AmiActions {
     }
   }
 
-  /** Setvar of PRESENCE_STATE(CustomPresence:<name>): the CLI's change, validation included (nothing stored on error). */
+  /**
+   * Setvar of PRESENCE_STATE(CustomPresence:<name>) or DEVICE_STATE(Custom:<name>): the CLI's change, validation
+   * included (nothing stored on error).
+   */
   private async setvar(request: AmiMessage): Promise<string> {
     const variable = request.get('Variable');
     if (variable === '') return error(request, ERRORS.NO_VARIABLE);
     if (request.get('Channel') !== '') return error(request, ERRORS.NO_SUCH_CHANNEL);
     try {
-      const result = await this.services.commands.change(parsePresenceWrite(variable), request.get('Value'), 'ami');
-      this.services.log.info(`ami: CustomPresence:${stripControlCharacters(result.name)} set to ${stripControlCharacters(request.get('Value'))}`);
+      const call = stateFunction(variable);
+      const result = call.name === 'DEVICE_STATE'
+        ? await this.services.commands.changeDevice(parseDeviceArgument(call.args), request.get('Value'))
+        : await this.services.commands.change(parsePresenceWrite(variable), request.get('Value'), 'ami');
+      const what = call.name === 'DEVICE_STATE' ? 'Custom:' : 'CustomPresence:';
+      this.services.log.info(`ami: ${what}${stripControlCharacters(result.name)} set to ${stripControlCharacters(request.get('Value'))}`);
     } catch (failure) {
-      if (!(failure instanceof PresenceError)) throw failure;
+      if (!(failure instanceof PresenceError) && !(failure instanceof DeviceStateError)) throw failure;
       return error(request, ERRORS.VARIABLE_NOT_SET, failure.message);
     }
     return success(request, 'Variable Set');
@@ -239,14 +253,7 @@ export class AmiActions {
     // Asterisk answers -1 / Unknown (and an empty Hint) for an extension without a hint.
     const statusText = hint?.deviceState ?? 'Unknown';
     return formatResponse('Success', request, {
-      fields: [
-        ['Message', 'Extension Status'],
-        ['Exten', exten],
-        ['Context', context],
-        ['Hint', hint?.hint ?? ''],
-        ['Status', String(extensionStatus(statusText))],
-        ['StatusText', statusText],
-      ],
+      fields: [['Message', 'Extension Status'], ...extensionStatusFields({ exten, context, hint: hint?.hint ?? '' }, statusText)],
     });
   }
 
@@ -254,13 +261,7 @@ export class AmiActions {
   private extensionStateList(request: AmiMessage): string {
     const hints = this.services.commands.hints().filter((row) => !isPattern(row));
     if (hints.length === 0) return error(request, ERRORS.NO_HINTS);
-    const items = hints.map((row) => formatListEvent('ExtensionStatus', request, [
-      ['Exten', row.exten],
-      ['Context', row.context],
-      ['Hint', row.hint],
-      ['Status', String(extensionStatus(row.deviceState))],
-      ['StatusText', row.deviceState],
-    ]));
+    const items = hints.map((row) => formatListEvent('ExtensionStatus', request, extensionStatusFields(row, row.deviceState)));
     return formatResponse('Success', request, { eventList: 'start', text: 'Extension Statuses will follow' }) +
       items.join('') + formatListComplete('ExtensionStateListComplete', request, items.length);
   }

@@ -1,10 +1,12 @@
 /**
  * The AMI events presenced raises, field for field as Asterisk writes them: PresenceStateChange for every change of
  * a presence provider (presencestate.c presence_state_to_ami), PresenceStatus for every hint whose presence part is
- * that provider (manager.c manager_state_cb).
+ * that provider (manager.c manager_state_cb), DeviceStateChange for every device change and ExtensionStatus for
+ * every hint whose extension state it changes.
  */
 import type { Dialplan, Hint } from '../../presence/hints.js';
 import type { PresenceState } from '../../presence/state.js';
+import { deviceKey } from '../../devices/device-state.js';
 import { formatBlock, type AmiFields } from './ami-protocol.js';
 import { AMI_CLASSES, classNames } from './ami-permissions.js';
 
@@ -48,6 +50,40 @@ export function presenceStateChangeEvent(provider: string, state: PresenceState,
   return buildEvent('PresenceStateChange', AMI_CLASSES.call, presenceStateChangeFields(provider, state), options);
 }
 
+/** ExtensionState's numeric Status for a state name (pbx.c extension_state_mappings). */
+const EXTENSION_STATUS: ReadonlyMap<string, number> = new Map([
+  ['Idle', 0], ['InUse', 1], ['Busy', 2], ['Unavailable', 4], ['Ringing', 8], ['InUse&Ringing', 9], ['Hold', 16], ['InUse&Hold', 17],
+]);
+
+/** ExtensionState's Status for a state name; -1 for anything else (Asterisk's AST_EXTENSION_NOT_INUSE… unknown). */
+export function extensionStatus(stateName: string): number {
+  return EXTENSION_STATUS.get(stateName) ?? -1;
+}
+
+/** The fields of ExtensionStatus events and of the ExtensionState response (manager.c manager_state_cb). */
+export function extensionStatusFields(hint: { exten: string; context: string; hint: string }, stateText: string): AmiFields {
+  return [
+    ['Exten', hint.exten],
+    ['Context', hint.context],
+    ['Hint', hint.hint],
+    ['Status', String(extensionStatus(stateText))],
+    ['StatusText', stateText],
+  ];
+}
+
+/** DeviceStateChange's fields (devicestate.c devstate_to_ami), also the items of DeviceStateList. */
+export function deviceStateChangeFields(device: string, state: string): AmiFields {
+  return [['Device', device], ['State', state]];
+}
+
+export function deviceStateChangeEvent(device: string, state: string, options: EventHeaderOptions): AmiEvent {
+  return buildEvent('DeviceStateChange', AMI_CLASSES.call, deviceStateChangeFields(device, state), options);
+}
+
+export function extensionStatusEvent(hint: Hint, stateText: string, options: EventHeaderOptions): AmiEvent {
+  return buildEvent('ExtensionStatus', AMI_CLASSES.call, extensionStatusFields({ exten: hint.exten, context: hint.context, hint: hint.text }, stateText), options);
+}
+
 /** One PresenceStatus per concrete hint of `dialplan` whose presence provider is `provider`. */
 export function presenceStatusEvents(dialplan: Dialplan, provider: string, state: PresenceState, options: EventHeaderOptions): AmiEvent[] {
   return hintsUsing(dialplan, provider).map((hint) => buildEvent('PresenceStatus', AMI_CLASSES.call, [
@@ -80,6 +116,27 @@ export function hintsUsing(dialplan: Dialplan, provider: string): Hint[] {
     hintIndexes.set(dialplan, index);
   }
   return index.get(provider) ?? [];
+}
+
+/** Hints by device key, built once per dialplan. */
+const deviceIndexes = new WeakMap<Dialplan, Map<string, Hint[]>>();
+
+/** The concrete hints that name `device` (a device key: 'Custom:2000', 'PJSIP/2000'). */
+export function hintsWithDevice(dialplan: Dialplan, device: string): Hint[] {
+  let index = deviceIndexes.get(dialplan);
+  if (!index) {
+    index = new Map();
+    for (const hint of dialplan.hints) {
+      if (isPattern(hint)) continue;
+      for (const key of new Set(hint.devices.map(deviceKey))) {
+        const list = index.get(key);
+        if (list) list.push(hint);
+        else index.set(key, [hint]);
+      }
+    }
+    deviceIndexes.set(dialplan, index);
+  }
+  return index.get(device) ?? [];
 }
 
 /** A pattern hint (`_6XXX`), by its extension. */

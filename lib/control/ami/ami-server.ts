@@ -13,7 +13,9 @@ import type { Logger } from '../../util/log.js';
 import type { PresenceCommands } from '../commands.js';
 import { AmiActions } from './ami-actions.js';
 import type { AmiConfig } from './ami-config.js';
-import { presenceStateChangeEvent, presenceStatusEvents } from './ami-events.js';
+import { deviceStateChangeEvent, extensionStatusEvent, hintsWithDevice, presenceStateChangeEvent, presenceStatusEvents } from './ami-events.js';
+import type { DeviceService } from '../../devices/device-service.js';
+import type { DeviceState, ExtensionState } from '../../devices/device-state.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleSettings } from './ami-login-throttle.js';
 import { AMI_CLASSES } from './ami-permissions.js';
 import { AmiSession } from './ami-session.js';
@@ -49,6 +51,8 @@ export interface AmiServices {
   commands: PresenceCommands;
   /** Its 'change' events become PresenceStateChange and PresenceStatus events. */
   presence: PresenceService;
+  /** Its 'change' events become DeviceStateChange and ExtensionStatus events. */
+  devices: DeviceService;
   /** The current dialplan: hints to raise PresenceStatus for. */
   dialplan: () => Dialplan;
   /** Where ExtensionState looks when the request names no Context (the SUBSCRIBE context). */
@@ -63,6 +67,9 @@ export class AmiServer {
   /** Set once a connection was refused, so that a flood is logged once, not per connection. */
   private refusing = false;
   private readonly onChange = (provider: string, state: PresenceState): void => this.raise(provider, state);
+  private readonly onDeviceChange = (device: string, state: DeviceState): void => this.raiseDevice(device, state);
+  /** The extension state last reported per hint ('exten@context'), so ExtensionStatus follows real changes only. */
+  private readonly reported = new Map<string, ExtensionState>();
 
   constructor(
     private readonly listenOn: { host: string; port: number },
@@ -91,6 +98,7 @@ export class AmiServer {
       });
     });
     this.services.presence.on('change', this.onChange);
+    this.services.devices.on('change', this.onDeviceChange);
   }
 
   /** "127.0.0.1:5038", the bound address (the real port when 0 was asked for). */
@@ -106,6 +114,7 @@ export class AmiServer {
 
   async close(): Promise<void> {
     this.services.presence.off('change', this.onChange);
+    this.services.devices.off('change', this.onDeviceChange);
     const server = this.server;
     this.server = undefined;
     for (const session of this.sessions) session.destroy();
@@ -149,6 +158,23 @@ export class AmiServer {
       presenceStateChangeEvent(provider, state, options),
       ...presenceStatusEvents(this.services.dialplan(), provider, state, options),
     ];
+    for (const session of this.sessions) {
+      for (const event of events) session.deliver(event);
+    }
+  }
+
+  /** One device change: a DeviceStateChange, then an ExtensionStatus per hint whose extension state it changed. */
+  private raiseDevice(device: string, state: DeviceState): void {
+    const options = { timestamp: this.config.general.timestampEvents };
+    const events = [deviceStateChangeEvent(device, state, options)];
+    for (const hint of hintsWithDevice(this.services.dialplan(), device)) {
+      const key = `${hint.exten}@${hint.context}`;
+      const extensionState = this.services.devices.extensionState(hint);
+      if (this.reported.get(key) === extensionState) continue;
+      this.reported.set(key, extensionState);
+      events.push(extensionStatusEvent(hint, extensionState, options));
+    }
+    if (!this.anyoneReadsCallEvents()) return;
     for (const session of this.sessions) {
       for (const event of events) session.deliver(event);
     }

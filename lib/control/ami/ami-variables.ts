@@ -1,5 +1,6 @@
 /**
- * The one dialplan function AMI's Getvar and Setvar reach here: PRESENCE_STATE (func_presencestate.c).
+ * The dialplan functions AMI's Getvar and Setvar reach here: DEVICE_STATE (func_devstate.c: `DEVICE_STATE(<device>)`
+ * reads any device, sets `Custom:` ones) and PRESENCE_STATE (func_presencestate.c).
  * Reading: `PRESENCE_STATE(<provider>[,value|subtype|message[,e]])` (the field defaults to value; `e` returns subtype
  * and message base64-encoded). Writing: `PRESENCE_STATE(CustomPresence:<name>)` with the value syntax of the CLI.
  * Stricter than Asterisk, which logs a warning and reads an empty string: a malformed call is an error.
@@ -17,13 +18,30 @@ export interface PresenceRead {
 
 const FUNCTION_CALL = /^([A-Za-z_][A-Za-z0-9_]*)\((.*)\)$/s;
 
-/** The argument text of `PRESENCE_STATE(...)`; any other variable or function is an error. */
-function presenceArguments(variable: string): string {
+export type StateFunction = 'PRESENCE_STATE' | 'DEVICE_STATE';
+
+/** Which function a variable calls and its argument text; any other variable or function is an error. */
+export function stateFunction(variable: string): { name: StateFunction; args: string } {
   const call = FUNCTION_CALL.exec(variable);
-  if (!call || call[1].toUpperCase() !== 'PRESENCE_STATE') {
-    throw new PresenceError(`Unsupported variable '${variable}': only PRESENCE_STATE(<provider>) is available`);
+  const name = call?.[1].toUpperCase();
+  if (!call || (name !== 'PRESENCE_STATE' && name !== 'DEVICE_STATE')) {
+    throw new PresenceError(`Unsupported variable '${variable}': only PRESENCE_STATE(<provider>) and DEVICE_STATE(<device>) are available`);
   }
-  return call[2];
+  return { name, args: call[2] };
+}
+
+function presenceArguments(variable: string): string {
+  const call = stateFunction(variable);
+  if (call.name !== 'PRESENCE_STATE') throw new PresenceError(`Unsupported variable '${variable}': PRESENCE_STATE(<provider>) expected`);
+  return call.args;
+}
+
+/** The device of `DEVICE_STATE(<device>)`, for reading or setting. */
+export function parseDeviceArgument(args: string): string {
+  const device = args.trim();
+  if (device === '') throw new PresenceError('DEVICE_STATE needs a device');
+  if (device.includes(',')) throw new PresenceError('DEVICE_STATE takes only the device');
+  return device;
 }
 
 export function parsePresenceRead(variable: string): PresenceRead {
