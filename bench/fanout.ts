@@ -1,6 +1,8 @@
 // Figure 3: one state change fanned out to 10,000 watchers (on one hint, or on 1,000 hints × 10 sharing one
-// CustomPresence), timed at the watchers and set against a raw burst of as many datagrams of the NOTIFYs' size to the
-// same sockets in the same run. A SUBSCRIBE sent while the fan-out runs shows whether the server still answers.
+// CustomPresence; or a device change to 10,000 dialog (BLF) watchers of one hint), timed at the watchers and set
+// against a raw burst of as many datagrams of the NOTIFYs' size to the same sockets in the same run. A SUBSCRIBE sent
+// while the fan-out runs shows whether the server still answers.
+// `node dist/bench/fanout.js [case…]` measures the named cases only.
 import path from 'node:path';
 import { controlRequest } from '../lib/control/control-client.js';
 import { monotonicMs, sleep } from './lib/clock.js';
@@ -9,7 +11,7 @@ import { cpuSeconds, udpDrops } from './lib/proc.js';
 import { sendRawBurst } from './lib/raw-sender.js';
 import { extensionRange, writeHints } from './lib/resources.js';
 import { startServer, type ServerProcess } from './lib/server-process.js';
-import { SipUserAgent, type SubscribeOutcome } from './lib/sip-ua.js';
+import { SipUserAgent, type BenchEvent, type SubscribeOutcome } from './lib/sip-ua.js';
 import { round } from './lib/stats.js';
 import { Watchers } from './lib/watchers.js';
 
@@ -17,15 +19,19 @@ export interface FanoutCase {
   name: string;
   hints: number;
   watchersPerHint: number;
+  /** 'dialog': the watchers are busy-lamp keys and the change is the hint's Custom: device; default presence. */
+  event?: BenchEvent;
 }
 
 export const FANOUT_CASES: readonly FanoutCase[] = [
   { name: 'fanout-1x10000', hints: 1, watchersPerHint: 10_000 },
   { name: 'fanout-1000x10', hints: 1000, watchersPerHint: 10 },
+  { name: 'fanout-dialog-1x10000', hints: 1, watchersPerHint: 10_000, event: 'dialog' },
 ];
 
-/** Every fan-out hint shows this one provider, so one change reaches all watchers. */
+/** Every fan-out hint shows this one provider and this one device, so one change reaches all watchers. */
 const PRESENCE = 'fanout';
+const DEVICE = 'Custom:fanout';
 const FIRST_EXTEN = 200_000;
 /** The probe's hint has its own provider: it is not part of the fan-out. */
 const PROBE_EXTEN = '299999';
@@ -64,7 +70,7 @@ export async function benchFanout(fanout: FanoutCase): Promise<Figure<FanoutDeta
   try {
     const extens = extensionRange(FIRST_EXTEN, fanout.hints);
     const configFile = writeHints(workDir, 'extensions.conf', [
-      ...extens.map((exten) => ({ exten, presence: PRESENCE })),
+      ...extens.map((exten) => ({ exten, presence: PRESENCE, device: fanout.event === 'dialog' ? DEVICE : undefined })),
       { exten: PROBE_EXTEN, presence: 'probe' },
     ]);
     const dataDir = path.join(workDir, 'data');
@@ -73,7 +79,9 @@ export async function benchFanout(fanout: FanoutCase): Promise<Figure<FanoutDeta
     probe = await SipUserAgent.open({ notify: () => undefined, raw: () => undefined });
     const endpoint = { host: server.host, port: server.udpPort };
     const total = fanout.hints * fanout.watchersPerHint;
-    const subscribed = await watchers.subscribe({ server: endpoint, extens, each: fanout.watchersPerHint, rate: SUBSCRIBE_RATE, window: SUBSCRIBE_WINDOW });
+    const subscribed = await watchers.subscribe({
+      server: endpoint, extens, each: fanout.watchersPerHint, rate: SUBSCRIBE_RATE, window: SUBSCRIBE_WINDOW, event: fanout.event,
+    });
     if (subscribed.ok !== total) throw new Error(`${fanout.name}: only ${subscribed.ok} of ${total} watchers subscribed`);
     await sleep(QUIET_MS);
     const dropsBefore = { server: udpDrops([server.udpPort]), watchers: udpDrops(watchers.ports) };
@@ -87,7 +95,9 @@ export async function benchFanout(fanout: FanoutCase): Promise<Figure<FanoutDeta
     });
     const serverCpuBefore = cpuSeconds(server.pid);
     const changedAt = monotonicMs();
-    const answer = await controlRequest(dataDir, { command: 'change', entity: `CustomPresence:${PRESENCE}`, value: 'away' });
+    const answer = await controlRequest(dataDir, fanout.event === 'dialog'
+      ? { command: 'device-change', device: DEVICE, state: 'INUSE' }
+      : { command: 'change', entity: `CustomPresence:${PRESENCE}`, value: 'away' });
     const changeAckMs = monotonicMs() - changedAt;
     if (!answer.ok) throw new Error(`${fanout.name}: change refused: ${answer.error}`);
     const notifies = await notifyArmed.result;
@@ -153,7 +163,8 @@ export async function benchFanout(fanout: FanoutCase): Promise<Figure<FanoutDeta
 }
 
 if (isMain(import.meta.url)) {
-  for (const fanout of FANOUT_CASES) {
+  const named = process.argv.slice(2);
+  for (const fanout of FANOUT_CASES.filter((candidate) => named.length === 0 || named.includes(candidate.name))) {
     const figure = await benchFanout(fanout);
     console.log(figure.line);
     console.log(JSON.stringify(figure.details, null, 2));

@@ -1,4 +1,5 @@
-// Generated dialplans and SIPp resource lists: one presence-only hint per extension, as an admin would write them.
+// Generated dialplans and SIPp resource lists: one hint per extension (presence-only unless a device is named), as an
+// admin would write them.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -6,6 +7,8 @@ export interface HintLine {
   exten: string;
   /** The CustomPresence provider name (after `CustomPresence:`). */
   presence: string;
+  /** The device part, e.g. 'Custom:fanout'; none by default. */
+  device?: string;
 }
 
 /** `count` consecutive extensions from `first`. */
@@ -16,7 +19,7 @@ export function extensionRange(first: number, count: number): string[] {
 /** Writes an extensions.conf with the hints in [default]; returns its path. */
 export function writeHints(dir: string, name: string, hints: readonly HintLine[]): string {
   const file = path.join(dir, name);
-  const lines = hints.map((hint) => `exten => ${hint.exten},hint,,CustomPresence:${hint.presence}`);
+  const lines = hints.map((hint) => `exten => ${hint.exten},hint,${hint.device ?? ''},CustomPresence:${hint.presence}`);
   writeFileSync(file, `[default]\n${lines.join('\n')}\n`);
   return file;
 }

@@ -24,6 +24,10 @@ export interface Endpoint {
   port: number;
 }
 
+export type BenchEvent = 'presence' | 'dialog';
+
+const ACCEPT: Readonly<Record<BenchEvent, string>> = { presence: 'application/pidf+xml', dialog: 'application/dialog-info+xml' };
+
 export interface UserAgentEvents {
   /** A NOTIFY was answered; `repeat` when its CSeq was already seen in that dialog (a retransmission). */
   notify(bytes: number, repeat: boolean, answeredAt: number): void;
@@ -74,7 +78,8 @@ export class SipUserAgent {
   }
 
   /** Subscribes to presence of `exten` at `server` with a new dialog. */
-  subscribe(server: Endpoint, exten: string, expires: number): Promise<SubscribeOutcome> {
+  /** A SUBSCRIBE to `exten` for the presence (PIDF) or dialog (dialog-info) event package. */
+  subscribe(server: Endpoint, exten: string, expires: number, event: BenchEvent = 'presence'): Promise<SubscribeOutcome> {
     const { address, port } = this.socket.address();
     const number = ++this.sequence;
     const callId = `${this.callIdPrefix}-${number}`;
@@ -88,8 +93,8 @@ export class SipUserAgent {
       `Call-ID: ${callId}\r\n` +
       'CSeq: 1 SUBSCRIBE\r\n' +
       `Contact: <sip:${user}@${address}:${port}>\r\n` +
-      'Event: presence\r\n' +
-      'Accept: application/pidf+xml\r\n' +
+      `Event: ${event}\r\n` +
+      `Accept: ${ACCEPT[event]}\r\n` +
       `Expires: ${expires}\r\n` +
       'User-Agent: presenced-bench\r\n' +
       'Content-Length: 0\r\n\r\n';

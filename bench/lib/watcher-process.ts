@@ -132,11 +132,11 @@ function paced(total: number, rate: number, window: number, start: (index: numbe
 }
 
 async function subscribe(agents: SipUserAgent[], command: Extract<WatcherCommand, { type: 'subscribe' }>): Promise<void> {
-  const { server, extens, each, rate, window, expires, settleMs } = command;
+  const { server, extens, each, rate, window, expires, settleMs, event } = command;
   const total = extens.length * each;
   const startedAt = monotonicMs();
   const initialNotifies = arrivals.notify.count;
-  const outcomes = await paced(total, rate, window, (i) => agents[i % agents.length]!.subscribe(server, extens[i % extens.length]!, expires));
+  const outcomes = await paced(total, rate, window, (i) => agents[i % agents.length]!.subscribe(server, extens[i % extens.length]!, expires, event));
   const ok = outcomes.filter((outcome) => outcome.status >= 200 && outcome.status < 300).length;
   const pendingNotifies = ok - (arrivals.notify.count - initialNotifies);
   if (pendingNotifies > 0) await expect('notify', pendingNotifies, settleMs, false);

@@ -3,14 +3,14 @@
  * Times are monotonic milliseconds (clock.ts), comparable across the processes.
  */
 import type { Percentiles } from './stats.js';
-import type { Endpoint } from './sip-ua.js';
+import type { BenchEvent, Endpoint } from './sip-ua.js';
 
 export type ArrivalKind = 'notify' | 'raw';
 
 export type WatcherCommand =
   /** Subscribe `each` times to every exten (round-robin), at most `rate` new SUBSCRIBEs/s and `window` outstanding;
    *  done once every SUBSCRIBE has its final response and the initial NOTIFYs are in (or `settleMs` passed). */
-  | { type: 'subscribe'; server: Endpoint; extens: string[]; each: number; rate: number; window: number; expires: number; settleMs: number }
+  | { type: 'subscribe'; server: Endpoint; extens: string[]; each: number; rate: number; window: number; expires: number; settleMs: number; event?: BenchEvent }
   /** Report once `count` new (non-repeated) arrivals of `kind` are in, or after `timeoutMs`. */
   | { type: 'expect'; kind: ArrivalKind; count: number; timeoutMs: number }
   | { type: 'close' };

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Endpoint } from './sip-ua.js';
+import type { BenchEvent, Endpoint } from './sip-ua.js';
 import type { ArrivalKind, ExpectedReport, SubscribedReport, WatcherCommand, WatcherReport } from './watcher-protocol.js';
 
 const PROCESS_FILE = fileURLToPath(new URL('./watcher-process.js', import.meta.url));
@@ -21,6 +21,8 @@ export interface SubscribeRequest {
   window: number;
   expires?: number;
   settleMs?: number;
+  /** The event package to subscribe to; presence by default. */
+  event?: BenchEvent;
 }
 
 export interface Armed {

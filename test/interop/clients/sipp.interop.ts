@@ -47,6 +47,18 @@ describe('interop: SIPp', function () {
     });
   }
 
+  it('subscribes with Event: dialog as a busy-lamp key: dialog-info bodies with versions 0, 1, 2 (RFC 4235)', async function () {
+    const result = await runSipp({
+      scenario: 'dialog-lifecycle.xml',
+      transport: 'UDP',
+      localPort: SIP_PORTS.sippUdp,
+      resources: WATCHED,
+      calls: CALLS,
+      rate: RATE,
+    });
+    expectAllCallsSucceeded(result, CALLS);
+  });
+
   it('publishes, refreshes, modifies and removes presence (RFC 3903) with no failed call', async function () {
     const calls = PUBLISHED.length * 2;
     const result = await runSipp({
