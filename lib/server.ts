@@ -122,6 +122,7 @@ export class PresenceServer {
     packages.register(new DialogPackage(devices));
     this.serveLists(packages, lists);
     for (const listPackage of this.listPackages) presence.on('change', (provider) => listPackage.stateChanged(provider));
+    for (const listPackage of this.listPackages) devices.on('change', (device) => listPackage.stateChanged(device));
     const subscribeHandler = new SubscribeHandler({ manager, packages, flows, hints, context, expiry, digiumMode: config.digiumTuple, log, maxDialogBytes: config.limits.maxDialogBytes });
     hints.on('reload', (dialplan) => manager.reresolve(dialplan));
 

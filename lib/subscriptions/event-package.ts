@@ -16,8 +16,9 @@ export interface BodyType { readonly contentType: string }
 
 /**
  * Where a package with `counted` bodies wants the subscription's own counter (dialog-info and RLMI `version`):
- * the shared body is built once per change with this mark, and each NOTIFY gets the watcher's number in its place,
- * so a fan-out serialises no XML per watcher.
+ * the shared body is built once per change with this mark, and each NOTIFY gets the watcher's number in its place
+ * (in every place: a resource list's RLMI document and its dialog-info parts share the number), so a fan-out
+ * serialises no XML per watcher.
  */
 export const BODY_COUNTER = '\u0000counter\u0000';
 

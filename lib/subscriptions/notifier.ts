@@ -22,10 +22,11 @@ export interface BodyVariant {
   readonly keys: readonly string[];
   /** The change generation it was built at; NEVER_BUILT before the first build. */
   builtAt: number;
-  /** The body's bytes; for a counted package, the bytes before the counter. */
-  body: Buffer;
-  /** For a counted package, the bytes after the counter. */
-  tail: Buffer | undefined;
+  /**
+   * The body's bytes, in one piece; for a counted package, the pieces between its counters (a resource list of
+   * dialog-info parts has one in the RLMI document and one in each part).
+   */
+  pieces: Buffer[];
 }
 
 const NEVER_BUILT = -1;
@@ -162,21 +163,24 @@ export class Notifier {
 
   /**
    * The body for the subscription's variant, built once per state change and shared by every watcher of that
-   * variant: a fan-out builds one body, not one per watcher. A counted package's body is split around its counter,
-   * so each watcher's NOTIFY only puts its own number between the two shared halves.
+   * variant: a fan-out builds one body, not one per watcher. A counted package's body is split at its counters, so
+   * each watcher's NOTIFY only puts its own number between the shared pieces.
    */
   private body(subscription: Subscription): Buffer {
     const variant = (subscription.variant ??= this.variantOf(subscription));
     if (this.isStale(variant)) {
       const text = subscription.eventPackage.render(subscription);
       variant.builtAt = this.generation;
-      const at = subscription.eventPackage.counted ? text.indexOf(BODY_COUNTER) : -1;
       // Encoded once per state change: every NOTIFY of the variant copies these bytes.
-      variant.body = Buffer.from(at < 0 ? text : text.slice(0, at), 'utf8');
-      variant.tail = at < 0 ? undefined : Buffer.from(text.slice(at + BODY_COUNTER.length), 'utf8');
+      const pieces = subscription.eventPackage.counted ? text.split(BODY_COUNTER) : [text];
+      variant.pieces = pieces.map((piece) => Buffer.from(piece, 'utf8'));
     }
-    if (variant.tail === undefined) return variant.body;
-    return Buffer.concat([variant.body, Buffer.from(String(subscription.bodyVersion++), 'latin1'), variant.tail]);
+    const { pieces } = variant;
+    if (pieces.length === 1) return pieces[0]!;
+    const counter = Buffer.from(String(subscription.bodyVersion++), 'latin1');
+    const parts: Buffer[] = [pieces[0]!];
+    for (let i = 1; i < pieces.length; i++) parts.push(counter, pieces[i]!);
+    return Buffer.concat(parts);
   }
 
   private isStale(variant: BodyVariant): boolean {
@@ -191,7 +195,7 @@ export class Notifier {
     let variant = this.variants.get(key);
     if (!variant) {
       const keys = eventPackage.stateKeys(subscription.hint);
-      variant = { contentType: subscription.format.contentType, keys, builtAt: NEVER_BUILT, body: EMPTY, tail: undefined };
+      variant = { contentType: subscription.format.contentType, keys, builtAt: NEVER_BUILT, pieces: [EMPTY] };
       this.variants.set(key, variant);
     }
     return variant;
