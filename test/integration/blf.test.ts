@@ -276,6 +276,50 @@ describe('integration: device state and BLF', function () {
     });
   });
 
+  describe('a resource list of busy lamps (RFC 4662 over the dialog package)', function () {
+    let server: PresenceServer;
+    let client: SipClient;
+
+    before(async function () {
+      server = await startServer({ config: 'fixtures/integration/blf.conf', args: ['--pjsip', 'fixtures/lists/blf-pjsip.conf'] });
+      client = await openClient('UDP', server);
+    });
+
+    after(async function () {
+      await client?.close();
+      await server?.stop();
+    });
+
+    /** The RLMI version and each dialog-info part, read from a multipart/related NOTIFY. */
+    function listOf(notify: SipMessage): { version: number; parts: DialogInfo[] } {
+      const boundary = /boundary="([^"]+)"/.exec(notify.header('Content-Type') ?? '')![1]!;
+      expect(notify.body).not.to.contain('\u0000');
+      const chunks = notify.body.split(`--${boundary}`).slice(1, -1).map((chunk) => chunk.split('\r\n\r\n').slice(1).join('\r\n\r\n').replace(/\r\n$/, ''));
+      const version = Number(/<list [^>]*version="(\d+)"/.exec(chunks[0]!)![1]);
+      const parts = chunks.slice(1).map((body) => {
+        expect(dialogInfoSchemaErrors(body), body).to.equal('');
+        return parseDialogInfo(body);
+      });
+      return { version, parts };
+    }
+
+    it('gives every dialog-info part the watcher\'s own version, rising with each NOTIFY', async function () {
+      const dialog = await client.subscribeDialog({
+        user: 'lamps',
+        set: { Event: 'dialog', Supported: 'eventlist', Accept: 'application/dialog-info+xml, application/rlmi+xml, multipart/related' },
+      });
+      const first = listOf(await dialog.nextNotify());
+      expect(first.version).to.equal(0);
+      expect(first.parts.map((part) => part.version)).to.deep.equal([0, 0]);
+      const result = await server.devicestate(['change', 'Custom:2000', 'RINGING']);
+      expect(result.code, result.stderr).to.equal(0);
+      const next = listOf(await dialog.nextNotify());
+      expect(next.version).to.equal(1);
+      expect(next.parts.map((part) => part.version)).to.deep.equal([1, 1]);
+      expect(next.parts.find((part) => part.entity.includes('2000'))!.dialogs[0]).to.include({ state: 'early', direction: 'recipient' });
+    });
+  });
+
   describe('across restarts', function () {
     let dataDir: string;
     let port: number;
