@@ -17,7 +17,7 @@ import { createClient, type RedisClientType } from '@redis/client';
 import { ERRORS, PresencedError } from '../errors.js';
 import { compareCodePoints } from './memory-store.js';
 import type { RedisLocation } from './redis-url.js';
-import { StoreClosedError, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
+import { StoreClosedError, type DeviceStateRecord, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 /** Bump when the layout above changes in a way older nodes cannot read. */
 export const REDIS_SCHEMA_VERSION = 1;
@@ -28,6 +28,8 @@ const K = {
   version: `${PREFIX}version`,
   presence: `${PREFIX}presence`,
   presenceVersion: `${PREFIX}presence:version`,
+  device: `${PREFIX}device`,
+  deviceVersion: `${PREFIX}device:version`,
   sub: `${PREFIX}sub`,
   subOrder: `${PREFIX}sub:order`,
   subExpiry: `${PREFIX}sub:expiry`,
@@ -38,7 +40,10 @@ const K = {
   documents: `${PREFIX}documents`,
 };
 
-/** Saves unless the stored version is at least as high. KEYS: presence, presence:version; ARGV: name, json, version. */
+/**
+ * Saves unless the stored version is at least as high. KEYS: the records' hash and their versions' hash (presence,
+ * presence:version; device, device:version); ARGV: name, json, version.
+ */
 const SAVE_PRESENCE = `
 local stored = redis.call('HGET', KEYS[2], ARGV[1])
 if stored and tonumber(stored) >= tonumber(ARGV[3]) then return 0 end
@@ -108,6 +113,16 @@ class RedisStore implements Store {
   async getPresence(name: string): Promise<PresenceRecord | undefined> {
     const json = (await this.command(['HGET', K.presence, name])) as string | null;
     return json === null ? undefined : (JSON.parse(json) as PresenceRecord);
+  }
+
+  async saveDeviceState(record: DeviceStateRecord): Promise<boolean> {
+    const json = JSON.stringify(record);
+    return (await this.command(['EVAL', SAVE_PRESENCE, '2', K.device, K.deviceVersion, record.name, json, String(record.version)])) === 1;
+  }
+
+  async loadDeviceStates(): Promise<DeviceStateRecord[]> {
+    const values = (await this.command(['HVALS', K.device])) as string[];
+    return values.map((json) => JSON.parse(json) as DeviceStateRecord).sort((a, b) => compareCodePoints(a.name, b.name));
   }
 
   async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {
