@@ -102,6 +102,16 @@ export class Notifier {
     subscription.inFlight = this.stack.sendRequest(this.build(subscription), (result) => this.delivered(subscription, result));
   }
 
+  /**
+   * A state change reached this watcher (the fan-out): a NOTIFY, unless the last one built for it — sent or in
+   * flight — already carries every change of its keys (the change was queued before that NOTIFY was built).
+   */
+  notifyChange(subscription: Subscription): void {
+    const { variant } = subscription;
+    if (subscription.builtAt !== NEVER_SENT && variant && !this.changedSince(variant.keys, subscription.builtAt)) return;
+    this.notify(subscription);
+  }
+
   /** A state key changed: the bodies that depend on it are built again when next needed. */
   stateChanged(key: string): void {
     this.keyChangedAt.set(key, ++this.generation);
@@ -184,8 +194,12 @@ export class Notifier {
   }
 
   private isStale(variant: BodyVariant): boolean {
-    if (variant.builtAt === NEVER_BUILT) return true;
-    for (const key of variant.keys) if ((this.keyChangedAt.get(key) ?? NEVER_BUILT) > variant.builtAt) return true;
+    return variant.builtAt === NEVER_BUILT || this.changedSince(variant.keys, variant.builtAt);
+  }
+
+  /** One of `keys` changed after generation `at`. */
+  private changedSince(keys: readonly string[], at: number): boolean {
+    for (const key of keys) if ((this.keyChangedAt.get(key) ?? NEVER_BUILT) > at) return true;
     return false;
   }
 
@@ -206,6 +220,7 @@ export class Notifier {
     subscription.localCseq++;
     this.journal.reserveCseq(subscription);
     const body = this.body(subscription);
+    subscription.builtAt = this.generation;
     const { contentType } = subscription.variant!;
     const state = subscription.terminated
       ? `terminated;reason=${subscription.terminated}`

@@ -319,7 +319,7 @@ export class SubscriptionManager {
     for (; this.fanOutHead < end && notifier.inFlight < FAN_OUT_WINDOW; this.fanOutHead++) {
       const subscription = this.fanOut[this.fanOutHead]!;
       subscription.queued = false;
-      if (!subscription.terminated) notifier.notify(subscription);
+      if (!subscription.terminated) notifier.notifyChange(subscription);
     }
     if (this.fanOutHead < this.fanOut.length) {
       if (notifier.inFlight >= FAN_OUT_WINDOW) this.awaitingWindow = true;

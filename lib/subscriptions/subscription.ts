@@ -63,6 +63,8 @@ export interface Subscription extends Scheduled {
   deliveryTimer: DeliveryTimer | undefined;
   /** When the last NOTIFY left (wrappedNowMs; NEVER_SENT before the first), for the per-watcher rate limit. */
   lastSentAt: number;
+  /** The notifier's change generation when the last NOTIFY was built (NEVER_SENT before): newer changes need one. */
+  builtAt: number;
   /** Consecutive NOTIFYs that failed with a transient error; reset by a 2xx. */
   failures: number;
   /** Waiting in the manager's fan-out queue. */
@@ -113,7 +115,7 @@ export function resourceKey(exten: string, context: string): string {
 /** The fields a subscription is created or restored from; delivery state starts empty. */
 export type SubscriptionInit = Omit<
   Subscription,
-  'variant' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'failures' | 'queued' | 'terminated'
+  'variant' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'builtAt' | 'failures' | 'queued' | 'terminated'
 > & { expiresAt: number };
 
 export function createSubscription(init: SubscriptionInit): Subscription {
@@ -149,6 +151,7 @@ export function createSubscription(init: SubscriptionInit): Subscription {
     pending: false,
     deliveryTimer: undefined,
     lastSentAt: NEVER_SENT,
+    builtAt: NEVER_SENT,
     failures: 0,
     queued: false,
     terminated: undefined,
