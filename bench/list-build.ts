@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { ResourceListPackage } from '../lib/lists/list-package.js';
 import type { ResourceList } from '../lib/lists/resource-lists.js';
 import { HintDirectory } from '../lib/presence/hint-directory.js';
+import type { DeviceService } from '../lib/devices/device-service.js';
 import { PresencePackage } from '../lib/presence/presence-package.js';
 import type { PresenceService } from '../lib/presence/presence-service.js';
 import type { PresenceState } from '../lib/presence/state.js';
@@ -31,7 +32,9 @@ export async function benchListBuild(): Promise<Figure<{ coldUs: number; changed
     const hints = new HintDirectory({ file: dialplan, context: 'default', log: createLogger('error') });
     // Every member away: the real PIDF renderer, without a store behind it.
     const presence = { stateOf: () => AWAY } as unknown as PresenceService;
-    const inner = new PresencePackage(presence, () => undefined);
+    // Every member's phone idle: device state without a store behind it either.
+    const devices = { devicesOf: () => [], extensionState: () => 'Idle' } as unknown as DeviceService;
+    const inner = new PresencePackage(presence, devices, () => undefined);
     const list: ResourceList = { name: 'big', event: 'presence', members, fullState: true, batchMs: 0, file: dialplan, line: 1 };
     const lists = new ResourceListPackage(inner, new Map([['big', list]]), hints);
     const hint = lists.resolve(hints.current, 'big', 'default')!;
