@@ -10,6 +10,7 @@ import { round } from './lib/stats.js';
 import { benchLatency } from './latency.js';
 import { benchListBuild } from './list-build.js';
 import { benchMemory, type Population } from './memory.js';
+import { benchPanel } from './panel.js';
 import { benchParse } from './parse.js';
 import { benchRestart } from './restart.js';
 import { benchSubscribeCycle } from './subscribe-cycle.js';
@@ -84,6 +85,7 @@ await measure('restart', () => {
 await population?.close();
 await measure('latency', () => benchLatency());
 await measure('list-build', () => benchListBuild());
+await measure('panel', () => benchPanel());
 
 results.finishedAt = new Date().toISOString();
 results.seconds = round((Date.now() - startedAt) / 1000, 0);

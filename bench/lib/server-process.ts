@@ -17,12 +17,16 @@ export interface ServerLaunch {
   /** `host:port`; default 127.0.0.1:0 (any free port). */
   udp?: string;
   logLevel?: 'warn' | 'info';
+  /** Further daemon options, appended as given (e.g. `['--http', '127.0.0.1:0']`). */
+  args?: string[];
 }
 
 export interface ServerProcess {
   readonly pid: number;
   readonly host: string;
   readonly udpPort: number;
+  /** 0 unless `--http` is among the arguments. */
+  readonly httpPort: number;
   readonly hints: number;
   /** From spawn to the listening line; the daemon prints it once restored subscriptions are back. */
   readonly startupMs: number;
@@ -53,6 +57,7 @@ export async function startServer(launch: ServerLaunch): Promise<ServerProcess> 
     // Every watcher of the bench comes from 127.0.0.1, most of them to one extension.
     '--max-subscriptions-per-source', '1000000',
     '--max-subscriptions-per-presentity', '1000000',
+    ...(launch.args ?? []),
   ];
   const spawnedAt = monotonicMs();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -95,6 +100,7 @@ export async function startServer(launch: ServerLaunch): Promise<ServerProcess> 
     pid: child.pid!,
     host: udp[1]!,
     udpPort: Number(udp[2]),
+    httpPort: Number(/\bhttp:\S+:(\d+)\b/.exec(listening[1]!)?.[1] ?? 0),
     hints: Number(listening[2]),
     startupMs,
     command: `node ${args.map((arg) => (path.isAbsolute(arg) && arg.startsWith(process.cwd()) ? path.relative(process.cwd(), arg) : arg)).join(' ')}`,

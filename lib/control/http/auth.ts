@@ -82,10 +82,12 @@ export function registerAuth(app: FastifyInstance, services: AuthServices): void
   });
 }
 
-/** The caller, or 401 (with the Basic challenge, so that curl and browsers know what to send). */
+/** The caller, or 401: with the Basic challenge for API clients, without it for the page's own requests (a
+ *  challenge would make the browser open its login dialog over the page's form). */
 export function requireCaller(request: FastifyRequest, reply: FastifyReply): Caller {
   if (request.caller) return request.caller;
-  reply.header('WWW-Authenticate', 'Basic realm="presenced", charset="UTF-8"');
+  const mode = request.headers['sec-fetch-mode'];
+  if (mode === undefined || mode === 'navigate') reply.header('WWW-Authenticate', 'Basic realm="presenced", charset="UTF-8"');
   throw new PresencedError(ERRORS.LOGIN_REQUIRED);
 }
 
