@@ -73,6 +73,7 @@ export const ERRORS = {
   SUBSCRIPTIONS_PER_PRESENTITY: define('SUBSCRIPTIONS_PER_PRESENTITY', 403, 'Forbidden (too many subscriptions to this resource)', 429),
   PUBLICATIONS_FULL: define('PUBLICATIONS_FULL', 503, 'Service Unavailable (publication limit reached)', 503),
   STORE_UNAVAILABLE: define('STORE_UNAVAILABLE', 503, 'Service Unavailable (the store cannot write)', 503),
+  OVERLOADED: define('OVERLOADED', 503, 'Service Unavailable (overloaded)', 503),
   STORE_UNREACHABLE: define('STORE_UNREACHABLE', 503, 'Service Unavailable (the store is unreachable: %s)', 503),
   PUBLICATIONS_PER_SOURCE: define('PUBLICATIONS_PER_SOURCE', 403, 'Forbidden (too many publications from this address for this presentity)', 429),
   // Front ends (AMI wording is Asterisk's).

@@ -22,6 +22,7 @@ import type { Duplex } from 'node:stream';
 import { WS, WSS } from './sip/transport.js';
 import { openStore, type Store } from './store/store.js';
 import { openChangeBus, type ChangeBus } from './store/change-bus.js';
+import { LoadMonitor } from './overload/load-monitor.js';
 import { Notifier } from './subscriptions/notifier.js';
 import { SubscribeHandler } from './subscriptions/subscribe-handler.js';
 import { EventPackages } from './subscriptions/event-package.js';
@@ -60,6 +61,7 @@ export type { ServerConfig } from './config/server-config.js';
 export class PresenceServer {
   private store: Store | undefined;
   private bus: ChangeBus | undefined;
+  private loadMonitor: LoadMonitor | undefined;
   private stack: SipStack | undefined;
   private control: ControlServer | undefined;
   private manager: SubscriptionManager | undefined;
@@ -113,6 +115,9 @@ export class PresenceServer {
     reclaimer.watchIdleHeap();
     const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left), config.limits);
     this.stack = stack;
+    this.loadMonitor = new LoadMonitor(config.overload, log);
+    stack.useAdmission(this.loadMonitor);
+    this.loadMonitor.start();
     const notifier = new Notifier({ stack, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
     manager.attach(notifier);
     presence.on('change', (provider) => manager.stateChanged(provider));
@@ -213,6 +218,7 @@ export class PresenceServer {
     await this.ami?.close();
     await this.control?.close();
     await this.manager?.stop();
+    this.loadMonitor?.stop();
     await this.stack?.stop();
     this.presence?.stop();
     await this.bus?.close();

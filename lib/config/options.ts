@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
+import { DEFAULT_OVERLOAD } from '../overload/load-monitor.js';
 import type { StoreKind } from '../store/store.js';
 import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
 import { parseListenAddress } from '../sip/transport.js';
@@ -44,6 +45,11 @@ function option<T>(spec: OptionSpec<T>): OptionSpec<T> {
 
 export function wholeSeconds(text: string): number {
   if (!/^\d{1,9}$/.test(text)) throw new Error('expected a whole number of seconds');
+  return Number(text);
+}
+
+export function wholeMilliseconds(text: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new Error('expected a whole number of milliseconds');
   return Number(text);
 }
 
@@ -218,6 +224,14 @@ export const OPTIONS = {
   nodeId: option({
     flag: 'node-id', arg: 'name', section: 'store', key: 'node', default: hostname(), defaultText: 'the host name', parse: text,
     help: "this node's name in a shared store: the owner of the subscriptions it serves (unique per node, stable across restarts)",
+  }),
+  overloadLag: option({
+    flag: 'overload-lag', arg: 'ms', section: 'limits', default: DEFAULT_OVERLOAD.lagMs, parse: wholeMilliseconds,
+    help: 'event-loop lag that starts overload control: new SUBSCRIBEs and PUBLISHes get 503 until it is under half; 0: off',
+  }),
+  overloadRetryAfter: option({
+    flag: 'overload-retry-after', arg: 's', section: 'limits', default: DEFAULT_OVERLOAD.retryAfterS, parse: positiveInteger,
+    help: 'Retry-After of an overload 503: between this and twice this, so refused phones do not return in step',
   }),
   maxHeaderBytes: option({
     flag: 'max-header-bytes', arg: 'n', section: 'limits', default: LIMITS.maxHeaderBytes, parse: positiveInteger,

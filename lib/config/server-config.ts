@@ -12,6 +12,7 @@ import { DEFAULT_DELIVERY, type DeliveryPolicy } from '../subscriptions/delivery
 import { DEFAULT_WS_LIMITS, type WsLimits } from '../sip/ws-transport.js';
 import type { OptionValues } from './options.js';
 import type { Limits } from '../limits/limits.js';
+import type { OverloadSettings } from '../overload/load-monitor.js';
 
 /** The sample dialplan shipped with the package (dist/lib/config → the package root's fixtures/). */
 export const BUNDLED_DIALPLAN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/extensions.conf');
@@ -40,6 +41,8 @@ export interface ServerConfig {
   /** Whether NOTIFYs carry the digium_presence tuple: by User-Agent (auto), always, or never. */
   digiumTuple: OptionValues['digiumTuple'];
   store: OptionValues['store'];
+  /** Overload control: the lag that starts shedding (0: off) and the Retry-After of its 503s. */
+  overload: OverloadSettings;
   /** This node's name on the change bus and as the owner of its subscriptions. */
   node: string;
   /** The AMI listener and its manager.conf-style users file; no AMI when absent. */
@@ -96,6 +99,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
       messageTimeoutMs: values.messageTimeout * 1000,
       maxBufferedBytes: values.maxBufferedBytes,
     },
+    overload: { lagMs: values.overloadLag, retryAfterS: values.overloadRetryAfter },
     limits: {
       maxHeaderBytes: values.maxHeaderBytes,
       maxRequestBytes: values.maxRequestBytes,

@@ -28,6 +28,12 @@ export interface IncomingRequest {
 
 export type RequestHandler = (incoming: IncomingRequest) => void;
 
+/** Overload control (lib/overload): while `overloaded()`, new SUBSCRIBEs and PUBLISHes get `refusal()`. */
+export interface Admission {
+  overloaded(): boolean;
+  refusal(): SipAnswer & { headers: Array<[string, string]> };
+}
+
 /**
  * The SIP core: turns datagrams and stream messages into requests for the application and sends its responses and
  * requests, with RFC 3261 §17 transactions in between. It knows transports only through the Transport interface.
@@ -37,6 +43,7 @@ export class SipStack {
   private readonly serverTransactions: ServerTransactions;
   private readonly clientTransactions = new Map<string, NonInviteClientTransaction>();
   private handler: RequestHandler = () => undefined;
+  private admission: Admission | undefined;
   /** Junk arrives in floods: each kind is logged once per interval with a count. */
   private readonly summary: LogSummary;
 
@@ -69,6 +76,11 @@ export class SipStack {
     this.clientTransactions.clear();
     this.transactionOwner.timers.stop();
     for (const transport of this.transports.values()) await transport.close();
+  }
+
+  /** Sheds new work while the admission says the server is overloaded. */
+  useAdmission(admission: Admission): void {
+    this.admission = admission;
   }
 
   listening(): Transport[] {
@@ -148,6 +160,13 @@ export class SipStack {
       transaction.response = text;
       this.sendResponse(request, flow, text);
     };
+    // Shed before validation and any handler: the refusal is kept in the transaction, so its retransmissions are
+    // absorbed like any other. Refreshes and un-subscribes (To tag) and modifications (SIP-If-Match) pass.
+    if (this.admission?.overloaded() && isNewWork(request)) {
+      const refusal = this.admission.refusal();
+      respond(refusal, { headers: refusal.headers });
+      return;
+    }
     const problem = checkRequestSize(request, requestBytes, this.sizes) ?? checkRequest(request);
     if (problem) {
       this.summary.note('warn', 'rejected requests', () => `sip: ${problem.status} ${problem.reason} for ${request.method} from ${describeFlow(flow)}`);
@@ -173,4 +192,10 @@ export class SipStack {
     const destination = responseDestination(request);
     if (destination) transport.send({ ...flow, remoteHost: destination.host, remotePort: destination.port }, text);
   }
+}
+
+/** A request that would create state: a SUBSCRIBE outside a dialog, or a PUBLISH without SIP-If-Match. */
+function isNewWork(request: SipRequest): boolean {
+  if (request.method === 'SUBSCRIBE') return !/;\s*tag\s*=/i.test(request.get('to') ?? '');
+  return request.method === 'PUBLISH' && request.get('sip-if-match') === undefined;
 }
