@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { addCommonFlags, addOptionFlags } from '../config/command-line.js';
 import type { ChangeResult } from '../control/commands.js';
 import type { ControlRequest } from '../control/control-protocol.js';
 import { formatChange, formatDeviceList, type DeviceListRow } from '../control/format.js';
@@ -6,12 +7,13 @@ import { DEVICE_STATES } from '../devices/device-state.js';
 import { runControl } from './run-control.js';
 
 function run(request: ControlRequest, print: (result: never) => string): Promise<void> {
-  return runControl('devicestate', program.opts<{ data: string }>().data, request, print);
+  return runControl(program, request, print);
 }
 
-const program = new Command('devicestate')
-  .description('Change and list Custom: device states of a running presenced, like Asterisk\'s "devicestate" CLI')
-  .option('--data <dir>', "the daemon's state directory", './presenced-data');
+const program = addOptionFlags(
+  addCommonFlags(new Command('devicestate').description('Change and list Custom: device states of a running presenced, like Asterisk\'s "devicestate" CLI')),
+  ['dataDir'],
+);
 
 program
   .command('change')

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { addOptionFlags, defaultValues, flagValues } from '../config/command-line.js';
+import { addCommonFlags, addOptionFlags, readOptions } from '../config/command-line.js';
+import { BUNDLED_DIALPLAN } from '../config/paths.js';
 import { buildServerConfig, ConfigError, type ServerConfig } from '../config/server-config.js';
 import { PresenceServer } from '../server.js';
 import { createLogger } from '../util/log.js';
@@ -11,19 +12,25 @@ function fail(message: string): never {
 }
 
 const program = addOptionFlags(
-  new Command('presenced').description('SIP presence server: Asterisk-style hints and CustomPresence states, NOTIFYs with PIDF bodies'),
+  addCommonFlags(new Command('presenced').description('SIP presence server: Asterisk-style hints and CustomPresence states, NOTIFYs with PIDF bodies')),
 );
 program.parse();
-const values = { ...defaultValues(), ...flagValues(program) };
 
 let config: ServerConfig;
+let configFile: string | undefined;
+let values: ReturnType<typeof readOptions>['values'];
 try {
+  ({ values, configFile } = readOptions(program));
   config = buildServerConfig(values);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   fail(error.message);
 }
 const log = createLogger(values.logLevel);
+if (configFile !== undefined) log.info(`options from ${configFile}`);
+if (config.dialplanFile === BUNDLED_DIALPLAN && values.dialplan === undefined) {
+  log.warn(`no dialplan named (--config, or dialplan= in [general]) and no ./extensions.conf: serving the bundled sample ${BUNDLED_DIALPLAN}`);
+}
 
 let server: PresenceServer;
 try {

@@ -1,16 +1,18 @@
 import { Command } from 'commander';
+import { addCommonFlags, addOptionFlags } from '../config/command-line.js';
 import type { ControlRequest } from '../control/control-protocol.js';
 import { runControl } from './run-control.js';
 import type { ChangeResult } from '../control/commands.js';
 import { formatChange, formatHints, formatPresenceList, formatStats, formatSubscriptions, type HintRow, type PresenceListRow, type StatsRow, type SubscriptionRow } from '../control/format.js';
 
 function run(request: ControlRequest, print: (result: never) => string): Promise<void> {
-  return runControl('presencestate', program.opts<{ data: string }>().data, request, print);
+  return runControl(program, request, print);
 }
 
-const program = new Command('presencestate')
-  .description('Change and list CustomPresence states of a running presenced, like Asterisk\'s "presencestate" CLI')
-  .option('--data <dir>', "the daemon's state directory", './presenced-data');
+const program = addOptionFlags(
+  addCommonFlags(new Command('presencestate').description('Change and list CustomPresence states of a running presenced, like Asterisk\'s "presencestate" CLI')),
+  ['dataDir'],
+);
 
 program
   .command('change')

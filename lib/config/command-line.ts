@@ -1,12 +1,21 @@
 /** The option table as command-line flags: one commander option per entry, parsed by the entry's own parser. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { resolveOptions, type ResolvedOptions } from './locate.js';
 import { describeDefault, OPTIONS, type OptionName, type OptionSpec, type OptionValues } from './options.js';
+import { VERSION } from './paths.js';
 
 const NAMES = Object.keys(OPTIONS) as OptionName[];
 
+/** --version and --conf, which every program has. */
+export function addCommonFlags(program: Command): Command {
+  return program
+    .version(VERSION, '--version', 'print the version and exit')
+    .option('--conf <file>', 'presenced.conf to read (default: $PRESENCED_CONF, else /etc/presenced/presenced.conf when it exists)');
+}
+
 /** Adds a flag for every option. No commander defaults: a flag not given must not hide presenced.conf's value. */
-export function addOptionFlags(program: Command): Command {
-  for (const name of NAMES) {
+export function addOptionFlags(program: Command, names: readonly OptionName[] = NAMES): Command {
+  for (const name of names) {
     const spec: OptionSpec<unknown> = OPTIONS[name];
     const shown = describeDefault(spec);
     program.addOption(
@@ -22,8 +31,13 @@ export function addOptionFlags(program: Command): Command {
   return program;
 }
 
+/** The options after parsing `program`: its flags over presenced.conf over the defaults. Throws ConfigError. */
+export function readOptions(program: Command, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  return resolveOptions({ defaults: defaultValues(), flags: flagValues(program), confFlag: program.opts<{ conf?: string }>().conf, env });
+}
+
 /** The options given as flags, by option name (a flag given as 'off' is present with the value undefined). */
-export function flagValues(program: Command): Partial<OptionValues> {
+function flagValues(program: Command): Partial<OptionValues> {
   const given: Record<string, unknown> = {};
   const parsed = program.opts();
   for (const name of NAMES) {

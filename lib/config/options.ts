@@ -12,6 +12,7 @@ import { parseListenAddress } from '../sip/transport.js';
 import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
 import { defaultLimits } from '../limits/limits.js';
 import { DEFAULT_WS_LIMITS } from '../sip/ws-transport.js';
+import { defaultDataDir } from './paths.js';
 
 /** The sections of presenced.conf, in the order docs and the sample list them. */
 export const SECTIONS = ['general', 'sip', 'ami', 'http', 'store', 'limits'] as const;
@@ -30,6 +31,8 @@ export interface OptionSpec<T> {
   default?: T;
   /** How the default reads in --help and the docs, when not its plain value. */
   defaultText?: string;
+  /** A value the sample presenced.conf shows, when the default is not a good one to show. */
+  example?: string;
   parse: (text: string) => T;
 }
 
@@ -99,7 +102,7 @@ export const OPTIONS = {
   dialplan: option({
     flag: 'config', arg: 'file', section: 'general', key: 'dialplan', parse: text,
     help: 'Asterisk extensions.conf with the hints (#include, include =>, patterns with ${EXTEN})',
-    defaultText: './extensions.conf, else the bundled sample',
+    defaultText: './extensions.conf, else the bundled sample', example: '/etc/asterisk/extensions.conf',
   }),
   allowEmptyDialplan: option({
     flag: 'allow-empty-dialplan', arg: 'yes|no', section: 'general', default: false, defaultText: 'no', parse: yesNo,
@@ -110,7 +113,8 @@ export const OPTIONS = {
     help: 'the dialplan context SUBSCRIBEs and PUBLISHes resolve in',
   }),
   dataDir: option({
-    flag: 'data', arg: 'dir', section: 'general', key: 'data', default: './presenced-data', parse: text,
+    flag: 'data', arg: 'dir', section: 'general', key: 'data', default: defaultDataDir(), parse: text,
+    defaultText: '$PRESENCED_DATA, else $XDG_STATE_HOME/presenced, else ~/.local/state/presenced', example: '/var/lib/presenced',
     help: 'state directory: the store (presenced.sqlite) and the control socket (presenced.sock)',
   }),
   logLevel: option({
@@ -203,11 +207,11 @@ export const OPTIONS = {
   }),
   ami: option({
     flag: 'ami', arg: 'host:port', section: 'ami', key: 'listen', parse: listenAddress,
-    help: 'Asterisk Manager Interface listen address, e.g. 127.0.0.1:5038', defaultText: 'off',
+    help: 'Asterisk Manager Interface listen address', defaultText: 'off', example: '127.0.0.1:5038',
   }),
   amiConfig: option({
     flag: 'ami-config', arg: 'file', section: 'ami', key: 'users', parse: text,
-    help: 'the AMI users in Asterisk manager.conf format (needed with --ami; re-read on reload)',
+    help: 'the AMI users in Asterisk manager.conf format (needed with --ami; re-read on reload)', example: '/etc/presenced/manager.conf',
   }),
   http: option({
     flag: 'http', arg: 'host:port', section: 'http', key: 'listen', parse: listenAddress, defaultText: 'off',

@@ -3,8 +3,6 @@
  * presenced.conf over defaults) and checked as a whole; modules get their part of it as named options.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TimerSettings } from '../sip/client-transaction.js';
 import type { ExpiryPolicy } from '../sip/expires.js';
 import type { ViaTransport } from '../sip/transport.js';
@@ -13,9 +11,8 @@ import { DEFAULT_WS_LIMITS, type WsLimits } from '../sip/ws-transport.js';
 import type { OptionValues } from './options.js';
 import type { Limits } from '../limits/limits.js';
 import type { OverloadSettings } from '../overload/load-monitor.js';
+import { BUNDLED_DIALPLAN } from './paths.js';
 
-/** The sample dialplan shipped with the package (dist/lib/config → the package root's fixtures/). */
-export const BUNDLED_DIALPLAN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/extensions.conf');
 
 /** One SIP listening socket. */
 export interface Listener {

@@ -31,6 +31,18 @@ export interface ServerOptions {
   amiConfig?: string;
   /** A command that runs the daemon (its command line follows), e.g. one entering a mount namespace; it must exec it. */
   launcher?: string[];
+  /** Leave out `--data` (the daemon finds its data directory itself; `dataDir` then says where the test expects it). */
+  noDataFlag?: boolean;
+  /** Leave out `--config` (the dialplan comes from presenced.conf or the defaults). */
+  noConfigFlag?: boolean;
+  /** Added to the daemon's environment (and the CLI's, through `cli`). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 export interface ExitStatus {
@@ -76,6 +88,12 @@ export interface PresenceServer {
   pid: number;
 }
 
+/**
+ * The programs run with an empty presenced.conf unless a test names one, so a machine's
+ * /etc/presenced/presenced.conf or $PRESENCED_CONF never changes what a test starts.
+ */
+const ISOLATED_ENV: NodeJS.ProcessEnv = { PRESENCED_CONF: '/dev/null', PRESENCED_DATA: '' };
+
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
@@ -114,10 +132,17 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs the CLI against any state directory (also one with no daemon behind it). */
-export function runCli(dataDir: string, args: string[], program: 'presencestate' | 'devicestate' = 'presencestate'): Promise<CliResult> {
+export function runCli(dataDir: string, args: string[], options: RunOptions = {}, program: 'presencestate' | 'devicestate' = 'presencestate'): Promise<CliResult> {
+  return runProgram(program, ['--data', dataDir, ...args], options);
+}
+
+/** Runs bin/<program> to its end (a daemon that starts is killed after the timeout, which fails the run). */
+export function runProgram(program: 'presenced' | 'presencestate' | 'devicestate', args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('bin', program), '--data', dataDir, ...args], {
+    const child = spawn(process.execPath, [repoPath('bin', program), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...ISOLATED_ENV, ...options.env },
+      cwd: options.cwd,
     });
     let stdout = '';
     let stderr = '';
@@ -145,10 +170,10 @@ export async function listedSubscriptions(server: PresenceServer, watcherUser: s
 function serverArguments(options: ServerOptions, configFile: string, dataDir: string): string[] {
   const args = [
     repoPath('bin', 'presenced'),
-    '--config', configFile,
+    ...(options.noConfigFlag ? [] : ['--config', configFile]),
     '--udp', options.udp ?? '127.0.0.1:0',
     '--tcp', options.tcp ?? '127.0.0.1:0',
-    '--data', dataDir,
+    ...(options.noDataFlag ? [] : ['--data', dataDir]),
     '--log-level', options.logLevel ?? 'warn',
   ];
   if (options.context !== undefined) args.push('--context', options.context);
@@ -175,7 +200,11 @@ export async function startServer(options: ServerOptions = {}): Promise<Presence
   await mkdir(dataDir, { recursive: true });
 
   const [command, ...prefix] = [...(options.launcher ?? []), process.execPath];
-  const child = spawn(command!, [...prefix, ...serverArguments(options, configFile, dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command!, [...prefix, ...serverArguments(options, configFile, dataDir)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...ISOLATED_ENV, ...options.env },
+    cwd: options.cwd,
+  });
   running.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -226,8 +255,8 @@ export async function startServer(options: ServerOptions = {}): Promise<Presence
     stop: (signal = 'SIGTERM') => stopWith(signal),
     kill: () => stopWith('SIGKILL'),
     signal: (signal) => void child.kill(signal),
-    cli: (args) => runCli(dataDir, args),
-    devicestate: (args) => runCli(dataDir, args, 'devicestate'),
+    cli: (args) => runCli(dataDir, args, { env: options.env }),
+    devicestate: (args) => runCli(dataDir, args, { env: options.env }, 'devicestate'),
     stderr: () => stderr,
     pid: child.pid!,
   };

@@ -80,7 +80,7 @@ describe('integration: device state and BLF', function () {
     it('says so when no daemon answers', async function () {
       const empty = await makeTempDir();
       try {
-        const result = await runCli(empty, ['list'], 'devicestate');
+        const result = await runCli(empty, ['list'], {}, 'devicestate');
         expect(result.code).to.equal(1);
         expect(result.stderr).to.match(/^devicestate: /);
       } finally {

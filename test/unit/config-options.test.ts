@@ -1,7 +1,12 @@
 // The option table and the configuration built from it.
 import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readConfigFile } from '../../lib/config/config-file.js';
 import { defaultValues } from '../../lib/config/command-line.js';
 import { fileKey, OPTIONS, type OptionSpec } from '../../lib/config/options.js';
+import { CONFIG_DOC_PATH, renderSampleConfig, SAMPLE_CONFIG_PATH, withOptionTable } from '../../lib/config/reference.js';
 import { buildServerConfig } from '../../lib/config/server-config.js';
 
 const SPECS: OptionSpec<unknown>[] = Object.values(OPTIONS);
@@ -36,5 +41,25 @@ describe('config: the option table', () => {
     expect(() => buildServerConfig({ ...defaultValues(), minExpires: 600, maxExpires: 60 })).to.throw('--min-expires must not exceed --max-expires');
     expect(() => buildServerConfig({ ...defaultValues(), ami: { host: '127.0.0.1', port: 5038 } })).to.throw('--ami needs --ami-config');
     expect(() => buildServerConfig({ ...defaultValues(), amiConfig: 'manager.conf' })).to.throw('--ami-config has no effect');
+  });
+});
+
+describe('config: the sample presenced.conf and docs/CONFIG.md', () => {
+  it('are what the option table generates (run `npm run docs:config` after changing an option)', () => {
+    expect(readFileSync(SAMPLE_CONFIG_PATH, 'utf8')).to.equal(renderSampleConfig());
+    const doc = readFileSync(CONFIG_DOC_PATH, 'utf8');
+    expect(doc).to.equal(withOptionTable(doc));
+  });
+
+  it('name every option in its section, and every value they show is valid', () => {
+    const sample = readFileSync(SAMPLE_CONFIG_PATH, 'utf8');
+    for (const spec of SPECS) {
+      const section = sample.slice(sample.indexOf(`[${spec.section}]`)).split(/^\[/m)[1];
+      expect(section, `${spec.flag} in [${spec.section}]`).to.match(new RegExp(`^;${fileKey(spec)} =`, 'm'));
+    }
+    const file = path.join(tmpdir(), `presenced-sample-${process.pid}.conf`);
+    writeFileSync(file, sample.replace(/^;(?=[a-z][a-z0-9-]* = \S)/gm, ''));
+    const shown = Object.keys(readConfigFile(file));
+    expect(shown.length).to.be.above(SPECS.length / 2);
   });
 });
