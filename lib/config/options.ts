@@ -11,7 +11,7 @@ import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
 import { parseListenAddress } from '../sip/transport.js';
 import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
 import { defaultLimits } from '../limits/limits.js';
-import { DEFAULT_WS_LIMITS } from '../sip/ws-transport.js';
+import { DEFAULT_WS_LIMITS } from '../sip/ws-limits.js';
 import { defaultDataDir } from './paths.js';
 
 /** The sections of presenced.conf, in the order docs and the sample list them. */

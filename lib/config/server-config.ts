@@ -7,7 +7,7 @@ import type { TimerSettings } from '../sip/client-transaction.js';
 import type { ExpiryPolicy } from '../sip/expires.js';
 import type { ViaTransport } from '../sip/transport.js';
 import { DEFAULT_DELIVERY, type DeliveryPolicy } from '../subscriptions/delivery-policy.js';
-import { DEFAULT_WS_LIMITS, type WsLimits } from '../sip/ws-transport.js';
+import { DEFAULT_WS_LIMITS, type WsLimits } from '../sip/ws-limits.js';
 import type { OptionValues } from './options.js';
 import type { Limits } from '../limits/limits.js';
 import type { OverloadSettings } from '../overload/load-monitor.js';

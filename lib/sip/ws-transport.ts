@@ -4,29 +4,9 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { checkUpgrade, refuseUpgrade, SIP_SUBPROTOCOL, type HandshakePolicy } from './ws-handshake.js';
 import type { Connection, Flow, Transport, TransportEvents, TransportKind } from './transport.js';
 import type { Logger } from '../util/log.js';
+import { DEFAULT_WS_LIMITS, type WsLimits } from './ws-limits.js';
 
-export interface WsLimits {
-  /** Largest frame (one SIP message) accepted; a larger one closes the connection (1009). */
-  maxFrameBytes: number;
-  /** Connections open at once, and from one address; further upgrades get 503. */
-  maxConnections: number;
-  maxPerAddress: number;
-  /** A connection with no SIP traffic for this long is closed unless subscriptions pin it. */
-  idleTimeoutMs: number;
-  /** A ping goes out this often; a connection whose last ping went unanswered is dropped. */
-  pingIntervalMs: number;
-  /** Bytes queued to a peer that does not read; past this the connection is dropped (backpressure). */
-  maxQueuedBytes: number;
-}
-
-export const DEFAULT_WS_LIMITS: WsLimits = {
-  maxFrameBytes: 64 * 1024,
-  maxConnections: 10_000,
-  maxPerAddress: 100,
-  idleTimeoutMs: 600_000,
-  pingIntervalMs: 30_000,
-  maxQueuedBytes: 1024 * 1024,
-};
+export { DEFAULT_WS_LIMITS, type WsLimits } from './ws-limits.js';
 
 /** How the listener is made: `http.createServer` for WS, `https.createServer` with the certificate for WSS. */
 export type HttpServerFactory = () => http.Server;
