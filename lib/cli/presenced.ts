@@ -4,11 +4,23 @@ import { addCommonFlags, addOptionFlags, readOptions } from '../config/command-l
 import { BUNDLED_DIALPLAN } from '../config/paths.js';
 import { buildServerConfig, ConfigError, type ServerConfig } from '../config/server-config.js';
 import { PresenceServer } from '../server.js';
+import { formatHostPort } from '../sip/transport.js';
 import { createLogger } from '../util/log.js';
 
 function fail(message: string): never {
   process.stderr.write(`presenced: ${message}\n`);
   process.exit(1);
+}
+
+/** A start failure as one line; a port that cannot be taken names the address and the usual cause. */
+function describeStartFailure(error: NodeJS.ErrnoException & { address?: string; port?: number }): string {
+  const address = error.address === undefined ? '' : formatHostPort(error.address, error.port ?? 0);
+  if (error.code === 'EADDRINUSE') {
+    return `cannot listen on ${address}: the address is already in use — usually Asterisk (or another SIP server) already holds it; give presenced another port or address (--udp/--tcp HOST:PORT, or [sip] in presenced.conf)`;
+  }
+  if (error.code === 'EACCES') return `cannot listen on ${address}: permission denied — ports below 1024 need root or CAP_NET_BIND_SERVICE`;
+  if (error.code === 'EADDRNOTAVAIL') return `cannot listen on ${address}: no interface of this host has that address`;
+  return error.message;
 }
 
 const program = addOptionFlags(
@@ -26,7 +38,7 @@ try {
   if (!(error instanceof ConfigError)) throw error;
   fail(error.message);
 }
-const log = createLogger(values.logLevel);
+const log = createLogger(values.logLevel, undefined, values.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'));
 if (configFile !== undefined) log.info(`options from ${configFile}`);
 if (config.dialplanFile === BUNDLED_DIALPLAN && values.dialplan === undefined) {
   log.warn(`no dialplan named (--config, or dialplan= in [general]) and no ./extensions.conf: serving the bundled sample ${BUNDLED_DIALPLAN}`);
@@ -37,7 +49,7 @@ try {
   server = new PresenceServer(config, log);
   await server.start();
 } catch (error) {
-  fail((error as Error).message);
+  fail(describeStartFailure(error as NodeJS.ErrnoException));
 }
 
 process.stdout.write(`presenced listening on ${server.describeListening()} with ${server.hintCount} hints\n`);

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_TIMERS } from '../sip/client-transaction.js';
 import { DEFAULT_OVERLOAD } from '../overload/load-monitor.js';
+import { LOG_FORMATS } from '../util/log.js';
 import type { StoreKind } from '../store/store.js';
 import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
 import { parseListenAddress } from '../sip/transport.js';
@@ -120,6 +121,10 @@ export const OPTIONS = {
   logLevel: option({
     flag: 'log-level', arg: 'level', section: 'general', default: 'info', parse: oneOf(LOG_LEVEL_CHOICES),
     help: `how much to log on stderr: ${LOG_LEVEL_CHOICES.join(', ')}`,
+  }),
+  logFormat: option({
+    flag: 'log-format', arg: 'format', section: 'general', parse: oneOf(LOG_FORMATS),
+    help: 'json (one object per line, for log shippers) or pretty (one readable line)', defaultText: 'json when stderr is not a terminal, else pretty',
   }),
   udp: option({
     flag: 'udp', arg: 'host:port', section: 'sip', default: listenAddress('0.0.0.0:5060'), defaultText: '0.0.0.0:5060', parse: listenAddress,

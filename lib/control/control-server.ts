@@ -80,7 +80,6 @@ export class ControlServer {
       switch (request.command) {
         case 'change': {
           const result = await this.commands.change(String(request.entity), String(request.value));
-          this.log.info(`control: ${request.entity} set to ${request.value}`);
           return { ok: true, result };
         }
         case 'list':

@@ -37,6 +37,10 @@ const CUSTOM_PRESENCE = 'CustomPresence:';
 const SETTINGS_SECTIONS = new Set(['general', 'globals']);
 /** Context statements that define no hint. */
 const NON_HINT_STATEMENTS = new Set(['switch', 'eswitch', 'lswitch', 'ignorepat']);
+/** A priority Asterisk reads (pbx_config.c): a number, n/next, s/same (n+1 style offsets), with an optional (label). */
+const PRIORITY = /^(?:\d+|n(?:ext)?|s(?:ame)?)(?:[+-]\d+)?(?:\([^)]*\))?$/i;
+/** A device of a hint: Tech/resource (PJSIP/6002) or Provider:name (Custom:lamp, Queue:sales_avail), or a variable. */
+const DEVICE = /^(?:[A-Za-z][\w-]*[/:][^()\s]+|\$\{[^}]+\}\S*)$/;
 /** `${EXTEN}`, `${EXTEN:offset}`, `${EXTEN:offset:length}` (dynamic hints, Asterisk 12+). */
 const EXTEN_VARIABLE = /\$\{EXTEN(?::(-?\d+)(?::(-?\d+))?)?\}/g;
 
@@ -178,7 +182,12 @@ export class Dialplan {
   private readPriority(context: Context, rawExten: string, rest: string, at: ConfigEntry): void {
     const comma = rest.indexOf(',');
     const priority = (comma < 0 ? rest : rest.slice(0, comma)).trim();
-    if (priority.toLowerCase() !== 'hint') return;
+    if (priority.toLowerCase() !== 'hint') {
+      if (!PRIORITY.test(priority) && closeTo(priority.toLowerCase(), 'hint')) {
+        this.report(at, `priority "${priority}" of ${rawExten}@${context.name} is not a priority: a misspelt "hint"? ignored`);
+      }
+      return;
+    }
     // `exten => 6002/callerid,hint,...`: the caller-id match plays no part in a subscription.
     const exten = rawExten.split('/')[0].trim();
     if (exten === '') {
@@ -190,6 +199,13 @@ export class Dialplan {
     if (devices.length === 0 && presence === undefined) {
       this.report(at, `empty hint for ${exten}@${context.name}; ignored`);
       return;
+    }
+    for (const device of devices) {
+      if (!DEVICE.test(device)) this.report(at, `"${device}" in the hint for ${exten}@${context.name} is not a device (Tech/resource or Provider:name); an application does not belong in a hint`);
+    }
+    const provider = presence?.split(':')[0] ?? '';
+    if (presence !== undefined && !presence.startsWith(CUSTOM_PRESENCE) && closeTo(provider.toLowerCase(), 'custompresence')) {
+      this.report(at, `presence provider "${presence}" of ${exten}@${context.name}: a misspelt CustomPresence? Its watchers see not_set`);
     }
     if (exten.startsWith('_')) this.addPattern(context, exten, devices, presence, at);
     else this.addExact(context, exten, devices, presence, at);
@@ -371,4 +387,20 @@ function compareElements(a: PatternElement | undefined, b: PatternElement | unde
 function elementRank(element: PatternElement | undefined): number {
   if (element === undefined) return 3;
   return element.kind === 'set' ? 0 : element.minLength === 1 ? 1 : 2;
+}
+
+/** Whether `word` is within two single-character edits of `target` (Levenshtein): a likely typo. */
+function closeTo(word: string, target: string): boolean {
+  if (Math.abs(word.length - target.length) > 2) return false;
+  const previous = Array.from({ length: target.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= word.length; i++) {
+    let diagonal = previous[0];
+    previous[0] = i;
+    for (let j = 1; j <= target.length; j++) {
+      const above = previous[j];
+      previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + (word[i - 1] === target[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[target.length] <= 2;
 }

@@ -12,7 +12,7 @@ export interface PresenceServiceEvents {
    * provider: 'CustomPresence:<name>'; fired after the change is durable (made here or on another node), with the
    * new effective state. record is
    * the CLI/AMI setting when that is what counts, else the effective state as a record (base64 false, updatedAt
-   * when it last changed). source says who changed it: 'cli', 'ami', 'http:<caller>', 'sip' for publications,
+   * when it last changed). source says who changed it: 'cli', 'ami:<user>@<address>', 'http:<caller>', 'sip' for publications,
    * 'cluster' for another node.
    */
   change: [provider: string, state: PresenceState, record: PresenceRecord, source: string];
@@ -203,7 +203,22 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
     if (!always && sameState(current, next)) return;
     if (winner) this.states.set(name, next);
     else this.states.delete(name);
+    this.audit(name, next, winner, source);
     this.emit('change', CUSTOM_PRESENCE + name, next, recordOf(name, winner, next), source);
+  }
+
+  /** The audit trail: one line per state change, saying what it is now, who made it and from where. */
+  private audit(name: string, state: PresenceState, winner: Source | undefined, source: string): void {
+    const publication = winner && 'publication' in winner ? winner.publication : undefined;
+    const by = publication ? `${source} ${publication.source}` : source;
+    this.log.info(`state: ${CUSTOM_PRESENCE}${name} is ${state.state} (by ${by})`, {
+      entity: CUSTOM_PRESENCE + name,
+      state: state.state,
+      subtype: state.subtype,
+      message: state.message,
+      source,
+      ...(publication && { publisher: publication.source, etag: publication.etag }),
+    });
   }
 }
 

@@ -7,6 +7,7 @@ import { PresenceError, stripControlCharacters, type PresenceState } from './sta
 import { parseNameAddr } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
 import type { IncomingRequest } from '../sip/stack.js';
+import { describeFlow, type Flow } from '../sip/transport.js';
 import { parseUri } from '../sip/uri.js';
 import { authorize, contextFor } from '../sip/pipeline.js';
 import { ERRORS, OK, sipAnswer, type SipAnswer } from '../errors.js';
@@ -76,7 +77,7 @@ export class PublishHandler {
     }
     const operation = this.operation(request, name, respond);
     if (operation === undefined) return;
-    this.apply(name, operation, source(request), incoming.flow.remoteHost).then(
+    this.apply(name, operation, source(request, incoming.flow), incoming.flow.remoteHost).then(
       (answer) => respond(answer, { headers: answer.headers }),
       (error: unknown) => {
         // Nothing changed (a publication is durable before it counts): the publisher may try again later.
@@ -186,9 +187,9 @@ function requestUser(request: SipRequest): string | undefined {
   return user === undefined ? undefined : decodeURIComponent(user);
 }
 
-/** The publisher as logs show it: its From URI and User-Agent. */
-function source(request: SipRequest): string {
+/** The publisher as logs show it: its From URI, User-Agent and where the PUBLISH came from. */
+function source(request: SipRequest, flow: Flow): string {
   const from = parseNameAddr(request.get('from')!)?.uri ?? '';
   const userAgent = request.get('user-agent');
-  return stripControlCharacters(userAgent ? `${from} (${userAgent})` : from);
+  return stripControlCharacters(`${userAgent ? `${from} (${userAgent})` : from} from ${describeFlow(flow)}`);
 }

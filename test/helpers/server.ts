@@ -25,6 +25,8 @@ export interface ServerOptions {
   maxExpires?: number;
   defaultExpires?: number;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** Default: pretty, the lines tests search with includes() and regular expressions; null gives no --log-format. */
+  logFormat?: 'json' | 'pretty' | null;
   /** Further daemon options, appended as given (e.g. `['--t1', '100']`). */
   args?: string[];
   /** AMI users file (manager.conf format), relative to the repo root: turns AMI on, at 127.0.0.1 on a free port. */
@@ -175,6 +177,7 @@ function serverArguments(options: ServerOptions, configFile: string, dataDir: st
     '--tcp', options.tcp ?? '127.0.0.1:0',
     ...(options.noDataFlag ? [] : ['--data', dataDir]),
     '--log-level', options.logLevel ?? 'warn',
+    ...(options.logFormat === null ? [] : ['--log-format', options.logFormat ?? 'pretty']),
   ];
   if (options.context !== undefined) args.push('--context', options.context);
   if (options.minExpires !== undefined) args.push('--min-expires', String(options.minExpires));

@@ -82,7 +82,7 @@ export class AmiActions {
     define('PresenceState', { synopsis: 'Check Presence State', authority: CALL_OR_REPORTING, run: (request) => this.presenceState(request) });
     define('PresenceStateList', { synopsis: 'List the current known presence states', authority: CALL_OR_REPORTING, run: (request) => this.presenceStateList(request) });
     define('Getvar', { synopsis: 'Gets a channel variable or function value', authority: CALL_OR_REPORTING, run: (request) => this.getvar(request) });
-    define('Setvar', { synopsis: 'Sets a channel variable or function value', authority: AMI_CLASSES.call, run: (request) => this.setvar(request) });
+    define('Setvar', { synopsis: 'Sets a channel variable or function value', authority: AMI_CLASSES.call, run: (request, session) => this.setvar(request, session) });
     define('ExtensionState', { synopsis: 'Check Extension Status', authority: CALL_OR_REPORTING, run: (request) => this.extensionState(request) });
     define('DeviceStateList', { synopsis: 'List the current known device states', authority: CALL_OR_REPORTING, run: (request) => this.deviceStateList(request) });
     define('ExtensionStateList', { synopsis: 'List the current known extension states', authority: CALL_OR_REPORTING, run: (request) => this.extensionStateList(request) });
@@ -227,17 +227,19 @@ export class AmiActions {
    * Setvar of PRESENCE_STATE(CustomPresence:<name>) or DEVICE_STATE(Custom:<name>): the CLI's change, validation
    * included (nothing stored on error).
    */
-  private async setvar(request: AmiMessage): Promise<string> {
+  private async setvar(request: AmiMessage, session: SessionState): Promise<string> {
     const variable = request.get('Variable');
     if (variable === '') return error(request, ERRORS.NO_VARIABLE);
     if (request.get('Channel') !== '') return error(request, ERRORS.NO_SUCH_CHANNEL);
     try {
       const call = stateFunction(variable);
-      const result = call.name === 'DEVICE_STATE'
-        ? await this.services.commands.changeDevice(parseDeviceArgument(call.args), request.get('Value'))
-        : await this.services.commands.change(parsePresenceWrite(variable), request.get('Value'), 'ami');
-      const what = call.name === 'DEVICE_STATE' ? 'Custom:' : 'CustomPresence:';
-      this.services.log.info(`ami: ${what}${stripControlCharacters(result.name)} set to ${stripControlCharacters(request.get('Value'))}`);
+      const source = `ami:${session.user?.name ?? ''}@${session.remoteAddress}`;
+      if (call.name === 'DEVICE_STATE') {
+        const result = await this.services.commands.changeDevice(parseDeviceArgument(call.args), request.get('Value'));
+        this.services.log.info(`state: Custom:${result.name} is ${result.stateText} (by ${source})`);
+      } else {
+        await this.services.commands.change(parsePresenceWrite(variable), request.get('Value'), source);
+      }
     } catch (failure) {
       if (!(failure instanceof PresenceError) && !(failure instanceof DeviceStateError)) throw failure;
       return error(request, ERRORS.VARIABLE_NOT_SET, failure.message);
