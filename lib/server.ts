@@ -12,6 +12,13 @@ import { HintDirectory } from './presence/hint-directory.js';
 import { PresenceService } from './presence/presence-service.js';
 import { PublishHandler } from './presence/publish-handler.js';
 import { MethodRouter } from './sip/router.js';
+import { pipeline } from './sip/pipeline.js';
+import { AddressGate } from './security/address-gate.js';
+import { AuthFailures, DEFAULT_FAILURE_SETTINGS } from './security/auth-failures.js';
+import { Authenticator } from './security/authenticator.js';
+import { EndpointDirectory } from './security/endpoint-directory.js';
+import { NonceCounts, NonceIssuer } from './security/nonces.js';
+import { loadServerSecret } from './security/server-secret.js';
 import { SipStack } from './sip/stack.js';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, TCP_STREAMS } from './sip/stream-transport.js';
 import { formatHostPort, parseListenAddress, type Transport } from './sip/transport.js';
@@ -74,6 +81,7 @@ export class PresenceServer {
   /** The endpoints of --pjsip: the panel's users. */
   private security: SecurityConfig | undefined;
   private readonly listPackages: ResourceListPackage[] = [];
+  private endpoints: EndpointDirectory | undefined;
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
     this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, allowEmpty: config.allowEmptyDialplan, log });
@@ -85,6 +93,8 @@ export class PresenceServer {
     const amiConfig = config.ami && this.loadAmiConfig(config.ami.configFile);
     this.amiConfig = amiConfig || undefined;
     const lists = this.loadLists();
+    const endpoints = new EndpointDirectory(config.pjsipFile, log);
+    this.endpoints = endpoints;
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     // The store holds every state and dialog, the control socket changes them: for this user only.
     try {
@@ -116,7 +126,7 @@ export class PresenceServer {
     const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left), config.limits);
     this.stack = stack;
     this.loadMonitor = new LoadMonitor(config.overload, log);
-    stack.useAdmission(this.loadMonitor);
+    stack.useOverloadGate(this.loadMonitor);
     this.loadMonitor.start();
     const notifier = new Notifier({ stack, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
     manager.attach(notifier);
@@ -136,7 +146,17 @@ export class PresenceServer {
 
     const router = new MethodRouter({ accept: packages.bodyTypes, allowEvents: packages.events }).on('SUBSCRIBE', subscribeHandler.handle)
       .on('PUBLISH', packages.dispatchPublish);
-    await stack.start(router.handle, (connection) => manager.connectionClosed(connection));
+    const { security } = config;
+    const failures = new AuthFailures({ ...DEFAULT_FAILURE_SETTINGS, ban: security.ban });
+    const authenticator = new Authenticator({
+      security: () => endpoints.current,
+      nonces: new NonceIssuer(loadServerSecret(config.dataDir), security.nonceLifetimeMs),
+      counts: new NonceCounts(security.nonceLifetimeMs),
+      failures,
+      log,
+    });
+    const gate = new AddressGate({ security: () => endpoints.current, failures, silent: security.aclSilent });
+    await stack.start(pipeline([authenticator.step], router.handle), (connection) => manager.connectionClosed(connection), gate.admit);
     this.refuseDialingOurselves();
     const restored = await manager.restore(hints.current, (persisted, eventPackage, hint) => restoreSubscription(persisted, eventPackage, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
@@ -203,10 +223,11 @@ export class PresenceServer {
     return this.hints.current.hints.length;
   }
 
-  /** SIGHUP: re-read the dialplan (and the AMI users); a file that cannot be read keeps the old one. */
+  /** SIGHUP: re-read the dialplan (and the AMI users and pjsip.conf); a file that cannot be read keeps the old one. */
   reload(): void {
     this.reloadAmi();
     this.reloadLists();
+    this.endpoints?.reload();
     this.reloadPanelUsers();
     this.hints.reload();
   }

@@ -52,9 +52,6 @@ try {
   fail(describeStartFailure(error as NodeJS.ErrnoException));
 }
 
-process.stdout.write(`presenced listening on ${server.describeListening()} with ${server.hintCount} hints\n`);
-log.info(`hints from ${config.dialplanFile}, context '${config.context}', data in ${path.resolve(config.dataDir)}`);
-
 let stopping = false;
 const stop = (signal: string): void => {
   if (stopping) return;
@@ -70,3 +67,8 @@ const stop = (signal: string): void => {
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGHUP', () => server.reload());
+
+// Only now: whoever waits for this line may signal at once (SIGHUP's default action would end the process).
+process.stdout.write(`presenced listening on ${server.describeListening()} with ${server.hintCount} hints\n`);
+log.info(`hints from ${config.dialplanFile}, context '${config.context}', data in ${path.resolve(config.dataDir)}`);
+

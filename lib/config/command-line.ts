@@ -18,8 +18,14 @@ export function addOptionFlags(program: Command, names: readonly OptionName[] = 
   for (const name of names) {
     const spec: OptionSpec<unknown> = OPTIONS[name];
     const shown = describeDefault(spec);
+    const description = shown === '' ? spec.help : `${spec.help} (default: ${shown})`;
+    // A switch (no argument) is true when given.
+    if (spec.arg === '') {
+      program.addOption(new Option(`--${spec.flag}`, description));
+      continue;
+    }
     program.addOption(
-      new Option(`--${spec.flag} <${spec.arg}>`, shown === '' ? spec.help : `${spec.help} (default: ${shown})`).argParser((value: string) => {
+      new Option(`--${spec.flag} <${spec.arg}>`, description).argParser((value: string) => {
         try {
           return spec.parse(value);
         } catch (error) {

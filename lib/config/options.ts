@@ -16,13 +16,13 @@ import { DEFAULT_WS_LIMITS } from '../sip/ws-limits.js';
 import { defaultDataDir } from './paths.js';
 
 /** The sections of presenced.conf, in the order docs and the sample list them. */
-export const SECTIONS = ['general', 'sip', 'ami', 'http', 'store', 'limits'] as const;
+export const SECTIONS = ['general', 'sip', 'ami', 'http', 'store', 'limits', 'security'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface OptionSpec<T> {
   /** The flag without its dashes: 'min-expires' → `--min-expires`. */
   flag: string;
-  /** What the flag takes, shown in --help and the docs: 'host:port', 's'. */
+  /** What the flag takes, shown in --help and the docs: 'host:port', 's'; '' for a switch that takes nothing. */
   arg: string;
   section: SectionName;
   /** The key in presenced.conf; the flag's name when absent. */
@@ -72,6 +72,13 @@ export function oneOf<const C extends readonly string[]>(choices: C): (text: str
     if (!(choices as readonly string[]).includes(text)) throw new Error(`expected one of ${choices.join(', ')}`);
     return text;
   };
+}
+
+/** 'N/SECONDS' → the ban policy of --auth-ban. */
+export function banPolicy(value: string): { failures: number; windowMs: number } {
+  const match = /^(\d{1,6})\/(\d{1,7})$/.exec(value.trim());
+  if (!match || Number(match[1]) === 0 || Number(match[2]) === 0) throw new Error('expected N/SECONDS, e.g. 5/600');
+  return { failures: Number(match[1]), windowMs: Number(match[2]) * 1000 };
 }
 
 function yesNo(value: string): boolean {
@@ -172,7 +179,7 @@ export const OPTIONS = {
   }),
   pjsip: option({
     flag: 'pjsip', arg: 'file', section: 'sip', parse: text, defaultText: 'none',
-    help: 'Asterisk pjsip.conf: its type=resource_list sections are served as resource lists (RFC 4662); re-read on reload',
+    help: 'Asterisk pjsip.conf: with endpoints, SUBSCRIBE and PUBLISH need their digest credentials (none: open to anyone); type=acl and type=resource_list sections are served too; re-read on reload',
   }),
   ws: option({
     flag: 'ws', arg: 'host:port', section: 'sip', parse: listenAddress, defaultText: 'off',
@@ -289,6 +296,18 @@ export const OPTIONS = {
   maxPublicationsPerSource: option({
     flag: 'max-publications-per-source', arg: 'n', section: 'limits', default: LIMITS.maxPublicationsPerSource, parse: positiveInteger,
     help: 'live publications from one address for one extension (more: 403)',
+  }),
+  nonceLifetime: option({
+    flag: 'nonce-lifetime', arg: 's', section: 'security', default: 300, parse: positiveInteger,
+    help: 'digest nonces older than this are answered stale=true',
+  }),
+  authBan: option({
+    flag: 'auth-ban', arg: 'n/seconds', section: 'security', parse: banPolicy, defaultText: 'off',
+    help: 'after N failed authentications within SECONDS, ignore the address for SECONDS, e.g. 5/600',
+  }),
+  aclSilent: option({
+    flag: 'acl-silent', arg: '', section: 'security', default: false, parse: yesNo,
+    help: 'addresses a pjsip.conf type=acl denies get no answer at all instead of 403',
   }),
 };
 

@@ -46,12 +46,14 @@ export interface ServerConfig {
   ami?: { host: string; port: number; configFile: string };
   /** What a request may make us keep (docs/RELIABILITY.md, "Limits"). */
   limits: Limits;
-  /** Asterisk pjsip.conf with the resource lists, when given. */
+  /** Asterisk pjsip.conf (endpoints, ACLs, resource lists), when given. */
   pjsipFile?: string;
   /** Stream (TCP, TLS) connections: per source address, time to complete a message, partial data held. */
   streams: { maxConnectionsPerSource: number; messageTimeoutMs: number; maxBufferedBytes: number };
   /** PEM certificate chain and private key files (WSS). */
   tls?: { certFile: string; keyFile: string };
+  /** Digest and ACL settings for the endpoints of pjsip.conf (open to anyone without endpoints). */
+  security: { nonceLifetimeMs: number; ban: { failures: number; windowMs: number } | undefined; aclSilent: boolean };
   /** SIP over WebSocket: allowed Origins (empty: any) and limits. */
   websocket: { origins: string[]; limits: WsLimits };
   /** The presence panel and its API; none when absent. */
@@ -112,6 +114,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     ...(values.http ? { http: { ...values.http, logoutGraceMs: values.httpLogoutGrace * 1000 } } : {}),
     ...(values.pjsip !== undefined ? { pjsipFile: values.pjsip } : {}),
     ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
+    security: { nonceLifetimeMs: values.nonceLifetime * 1000, ban: values.authBan, aclSilent: values.aclSilent },
     websocket: {
       origins: (values.wsOrigin ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
       limits: {

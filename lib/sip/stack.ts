@@ -6,7 +6,7 @@ import { cseqMethod } from './headers.js';
 import { ServerTransactions } from './server-transactions.js';
 import { encodeMessage } from './wire-encoder.js';
 import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionOwner, type TransactionResult } from './client-transaction.js';
-import { describeFlow, type Connection, type Flow, type Transport, type ViaTransport } from './transport.js';
+import { describeFlow, type Admission, type Connection, type Flow, type Transport, type ViaTransport } from './transport.js';
 import { ERRORS, sipAnswer, type SipAnswer } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import type { Principal } from './pipeline.js';
@@ -29,7 +29,7 @@ export interface IncomingRequest {
 export type RequestHandler = (incoming: IncomingRequest) => void;
 
 /** Overload control (lib/overload): while `overloaded()`, new SUBSCRIBEs and PUBLISHes get `refusal()`. */
-export interface Admission {
+export interface OverloadGate {
   overloaded(): boolean;
   refusal(): SipAnswer & { headers: Array<[string, string]> };
 }
@@ -43,7 +43,8 @@ export class SipStack {
   private readonly serverTransactions: ServerTransactions;
   private readonly clientTransactions = new Map<string, NonInviteClientTransaction>();
   private handler: RequestHandler = () => undefined;
-  private admission: Admission | undefined;
+  private overloadGate: OverloadGate | undefined;
+  private admit: (remoteHost: string) => Admission = () => 'accept';
   /** Junk arrives in floods: each kind is logged once per interval with a count. */
   private readonly summary: LogSummary;
 
@@ -61,11 +62,19 @@ export class SipStack {
     this.serverTransactions = new ServerTransactions(64 * timers.t1, transactionsEnded);
   }
 
-  /** `connectionClosed` hears of every connection a reliable transport loses. */
-  async start(handler: RequestHandler, connectionClosed: (connection: Connection) => void = () => undefined): Promise<void> {
+  /**
+   * `connectionClosed` hears of every connection a reliable transport loses; `admit` is the address gate, asked
+   * before anything from a source is parsed (and when a connection is accepted).
+   */
+  async start(
+    handler: RequestHandler,
+    connectionClosed: (connection: Connection) => void = () => undefined,
+    admit: (remoteHost: string) => Admission = () => 'accept',
+  ): Promise<void> {
     this.handler = handler;
+    this.admit = admit;
     for (const transport of this.transports.values()) {
-      await transport.listen({ message: (raw, flow) => this.receive(raw, flow), closed: connectionClosed });
+      await transport.listen({ message: (raw, flow) => this.receive(raw, flow), closed: connectionClosed, admit });
     }
   }
 
@@ -78,9 +87,9 @@ export class SipStack {
     for (const transport of this.transports.values()) await transport.close();
   }
 
-  /** Sheds new work while the admission says the server is overloaded. */
-  useAdmission(admission: Admission): void {
-    this.admission = admission;
+  /** Sheds new work while the gate says the server is overloaded. */
+  useOverloadGate(gate: OverloadGate): void {
+    this.overloadGate = gate;
   }
 
   listening(): Transport[] {
@@ -108,6 +117,8 @@ export class SipStack {
   }
 
   private receive(raw: Buffer, flow: Flow): void {
+    const admission = this.admit(flow.remoteHost);
+    if (admission === 'drop') return;
     let message: SipRequest | SipResponse;
     try {
       message = parseMessage(raw);
@@ -116,7 +127,8 @@ export class SipStack {
       this.summary.note('warn', 'unparseable messages', () => `sip: dropped unparseable message (${raw.length} bytes) from ${describeFlow(flow)}: ${reason}`);
       return;
     }
-    if (message instanceof SipResponse) this.receiveResponse(message, flow);
+    if (admission === 'refuse') this.refuse(message, flow);
+    else if (message instanceof SipResponse) this.receiveResponse(message, flow);
     else this.receiveRequest(message, flow, raw.length);
   }
 
@@ -162,8 +174,8 @@ export class SipStack {
     };
     // Shed before validation and any handler: the refusal is kept in the transaction, so its retransmissions are
     // absorbed like any other. Refreshes and un-subscribes (To tag) and modifications (SIP-If-Match) pass.
-    if (this.admission?.overloaded() && isNewWork(request)) {
-      const refusal = this.admission.refusal();
+    if (this.overloadGate?.overloaded() && isNewWork(request)) {
+      const refusal = this.overloadGate.refusal();
       respond(refusal, { headers: refusal.headers });
       return;
     }
@@ -179,6 +191,15 @@ export class SipStack {
       this.log.error(`sip: ${request.method} handler failed: ${(error as Error).stack ?? String(error)}`);
       respond(sipAnswer(ERRORS.INTERNAL));
     }
+  }
+
+  /** A source the gate refuses: its requests get one stateless 403 (and nothing else is looked at), its responses nothing. */
+  private refuse(message: SipRequest | SipResponse, flow: Flow): void {
+    if (message instanceof SipResponse || message.method === 'ACK' || message.topVia() === undefined) return;
+    this.summary.note('warn', 'requests from refused addresses', () => `sip: 403 for ${message.method} from ${describeFlow(flow)}: address not permitted`);
+    stampReceived(message, flow.remoteHost, flow.remotePort);
+    const { status, reason } = sipAnswer(ERRORS.ADDRESS_DENIED);
+    this.sendResponse(message, flow, buildResponse(message, status, reason, { toTag: newTag(), headers: [['Server', PRODUCT]] }));
   }
 
   /** §18.2.2: on a reliable transport on the request's connection; over UDP to received/rport (RFC 3581) or the sent-by port. */

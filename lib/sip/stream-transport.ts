@@ -178,7 +178,7 @@ export class StreamTransport implements Transport {
 
   private accept(socket: net.Socket): void {
     const remoteHost = socket.remoteAddress;
-    if (remoteHost === undefined) {
+    if (remoteHost === undefined || (this.events?.admit?.(remoteHost) ?? 'accept') !== 'accept') {
       socket.destroy();
       return;
     }

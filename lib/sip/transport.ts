@@ -85,8 +85,13 @@ export function rebindFlow(flow: Flow, connection: Connection, remoteHost: strin
 /** Where to open a new connection when a flow's connection is gone (the peer's Contact or first Route). */
 export interface Target { host: string; port: number }
 
+/** What the address gate says about a source: serve it, answer its requests 403, or drop everything it sends. */
+export type Admission = 'accept' | 'refuse' | 'drop';
+
 export interface TransportEvents {
   message(raw: Buffer, flow: Flow): void;
+  /** Asked when a reliable transport accepts a connection: anything but `accept` closes it at once. */
+  admit?(remoteHost: string): Admission;
   /** A connection of a reliable transport closed (either side, or dropped for a limit). */
   closed?(connection: Connection): void;
 }
