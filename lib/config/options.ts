@@ -306,7 +306,7 @@ export const OPTIONS = {
     help: 'after N failed authentications within SECONDS, ignore the address for SECONDS, e.g. 5/600',
   }),
   aclSilent: option({
-    flag: 'acl-silent', arg: '', section: 'security', default: false, parse: yesNo,
+    flag: 'acl-silent', arg: '', section: 'security', default: false, defaultText: 'no', parse: yesNo,
     help: 'addresses a pjsip.conf type=acl denies get no answer at all instead of 403',
   }),
 };
