@@ -6,6 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
 import { launchChromium, type LaunchedBrowser } from '../helpers/browser.js';
+import { authorization, parseChallenge } from '../helpers/digest.js';
 import { ApiClient } from '../helpers/http-client.js';
 import { UdpSipClient, type WatcherDialog } from '../helpers/sip-client.js';
 import { useServer } from '../helpers/suite.js';
@@ -14,9 +15,19 @@ import { parsePidf, type SipMessage } from '../helpers/wire.js';
 const ADMIN: [string, string] = ['admin', 'admin-demo-secret'];
 const SCREENSHOTS = process.env.PANEL_SCREENSHOTS;
 
-/** A Digium phone watching `user` (its NOTIFYs carry the digium_presence tuple). */
+/**
+ * A Digium phone watching `user` (its NOTIFYs carry the digium_presence tuple), signed in as the sample pjsip.conf's
+ * lobby endpoint: it answers the 401's first (SHA-256) challenge.
+ */
 async function watch(client: UdpSipClient, user: string): Promise<WatcherDialog> {
-  const subscribed = await client.subscribe({ user, fromUser: 'lobby', userAgent: 'Digium D65 2.9.15' });
+  const options = { user, fromUser: 'lobby', userAgent: 'Digium D65 2.9.15' };
+  const challenged = await client.subscribe(options);
+  expect(challenged.response.status).to.equal(401);
+  const row = challenged.response.raw.split('\r\n').find((line) => /^www-authenticate\s*:/i.test(line))!;
+  const challenge = parseChallenge(row.slice(row.indexOf(':') + 1).trim());
+  const uri = `sip:${user}@127.0.0.1:${client.serverPort}`;
+  const header = authorization(challenge, { username: 'lobby', password: 'lobby-demo-secret', method: 'SUBSCRIBE', uri });
+  const subscribed = await client.subscribe({ ...options, cseq: 2, set: { Authorization: header } });
   expect(subscribed.response.status).to.equal(200);
   return subscribed.dialog as WatcherDialog;
 }
