@@ -37,7 +37,6 @@ import { PresencePackage } from './presence/presence-package.js';
 import { ResourceListPackage } from './lists/list-package.js';
 import { LIST_EVENTS, resourceListsOf, type ResourceList } from './lists/resource-lists.js';
 import { readPjsipSections } from './security/pjsip-sections.js';
-import { loadSecurityConfig, type SecurityConfig } from './security/endpoints.js';
 import { SubscriptionManager } from './subscriptions/subscription-manager.js';
 import { restoreSubscription, SubscriptionJournal } from './subscriptions/subscription-journal.js';
 import { FlowPool } from './subscriptions/flow-pool.js';
@@ -78,8 +77,6 @@ export class PresenceServer {
   private reclaimer: MemoryReclaimer | undefined;
   private amiConfig: AmiConfig | undefined;
   private http: HttpServer | undefined;
-  /** The endpoints of --pjsip: the panel's users. */
-  private security: SecurityConfig | undefined;
   private readonly listPackages: ResourceListPackage[] = [];
   private endpoints: EndpointDirectory | undefined;
 
@@ -191,8 +188,7 @@ export class PresenceServer {
     const loginStates = new LoginStates({ list: stateList, settings: settingsStore, apply, graceMs: settings.logoutGraceMs, log });
     const http = new HttpServer({ host: settings.host, port: settings.port, log });
     this.http = http;
-    if (config.pjsipFile !== undefined) this.security = loadSecurityConfig(config.pjsipFile);
-    const accounts = new Accounts({ endpoints: () => this.security?.endpoints.values(), amiUsers: () => this.amiConfig?.users });
+    const accounts = new Accounts({ endpoints: () => this.endpoints?.current?.endpoints.values(), amiUsers: () => this.amiConfig?.users });
     const auth = { accounts, sessions: new Sessions(), throttle: new LoginThrottle(), log };
     const dialplan = (): Dialplan => hints.current;
     const defaultContext = config.context;
@@ -228,7 +224,6 @@ export class PresenceServer {
     this.reloadAmi();
     this.reloadLists();
     this.endpoints?.reload();
-    this.reloadPanelUsers();
     this.hints.reload();
   }
 
@@ -301,15 +296,6 @@ export class PresenceServer {
       this.log.info(`reload: ${lists.size} resource list(s) from ${this.config.pjsipFile}`);
     } catch (error) {
       this.log.error(`reload: ${(error as Error).message}; keeping the previous resource lists`);
-    }
-  }
-
-  private reloadPanelUsers(): void {
-    if (!this.security || this.config.pjsipFile === undefined) return;
-    try {
-      this.security = loadSecurityConfig(this.config.pjsipFile);
-    } catch (error) {
-      this.log.error(`reload: ${(error as Error).message}; keeping the previous panel users`);
     }
   }
 
