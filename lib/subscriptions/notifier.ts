@@ -138,6 +138,15 @@ export class Notifier {
     this.onSettled();
     // Dropped meanwhile (its connection closed): nothing to retry.
     if (subscription.terminated === GONE) return;
+    if (result.response) subscription.confirmed = true;
+    else if (result.status === 408 && !subscription.confirmed) {
+      // RFC 6665 §4.2.2: the first NOTIFY ran into Timer F unanswered. The Contact reaches nobody (or a victim of
+      // forged SUBSCRIBEs): the subscription ends now instead of being retried for minutes.
+      this.summary.note('info', 'subscriptions dropped: first NOTIFY unanswered', () =>
+        `notify: dropping subscription of ${watcherUri(subscription)} to ${subscription.presentity}: its first NOTIFY got no response (Timer F)`);
+      this.abandon(subscription, 'first NOTIFY unanswered (Timer F)');
+      return;
+    }
     if (result.status >= 200 && result.status < 300) {
       subscription.failures = 0;
       if (subscription.pending) this.notify(subscription);
@@ -166,9 +175,13 @@ export class Notifier {
       this.summary.note('info', 'subscriptions dropped after failed NOTIFYs', () =>
         `notify: dropping subscription of ${watcherUri(subscription)} to ${subscription.presentity}: ${detail}`);
     }
+    this.abandon(subscription, detail);
+  }
+
+  private abandon(subscription: Subscription, why: string): void {
     subscription.pending = false;
     if (subscription.deliveryTimer) this.delayed.cancel(subscription.deliveryTimer);
-    this.onGone(subscription, detail);
+    this.onGone(subscription, why);
   }
 
   /**

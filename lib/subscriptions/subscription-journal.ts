@@ -317,6 +317,8 @@ export function restoreSubscription(persisted: PersistedSubscription, eventPacka
     eventPackage,
     format: eventPackage.bodyTypes.find((type) => type.contentType === format) ?? eventPackage.bodyTypes[0]!,
     bodyVersion: version,
+    // It was a working dialog before the restart: a NOTIFY lost while the phone reboots is retried, not fatal.
+    confirmed: true,
     // The connection did not survive the restart: the first NOTIFY connects to the watcher's Contact.
     flow: flows.shared({ kind: transportKind(protocol) ?? UDP, remoteHost, remotePort, localHost: '', localPort: 0 }),
     exten,

@@ -67,6 +67,11 @@ export interface Subscription extends Scheduled {
   builtAt: number;
   /** Consecutive NOTIFYs that failed with a transient error; reset by a 2xx. */
   failures: number;
+  /**
+   * The watcher has answered a NOTIFY of this dialog (any response), or the dialog was restored from the store. Until
+   * then a NOTIFY that times out means the Contact reaches nobody: the subscription is dropped (RFC 6665 §4.2.2).
+   */
+  confirmed: boolean;
   /** Waiting in the manager's fan-out queue. */
   queued: boolean;
   /** Set once the subscription is ending: the reason goes into the final NOTIFY. */
@@ -115,8 +120,8 @@ export function resourceKey(exten: string, context: string): string {
 /** The fields a subscription is created or restored from; delivery state starts empty. */
 export type SubscriptionInit = Omit<
   Subscription,
-  'variant' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'builtAt' | 'failures' | 'queued' | 'terminated'
-> & { expiresAt: number };
+  'variant' | 'dueAt' | 'heapIndex' | 'inFlight' | 'pending' | 'deliveryTimer' | 'lastSentAt' | 'builtAt' | 'failures' | 'confirmed' | 'queued' | 'terminated'
+> & { expiresAt: number; confirmed?: boolean };
 
 export function createSubscription(init: SubscriptionInit): Subscription {
   // Every field in one literal: V8 then keeps them all inside the object, with no separate property store
@@ -153,6 +158,7 @@ export function createSubscription(init: SubscriptionInit): Subscription {
     lastSentAt: NEVER_SENT,
     builtAt: NEVER_SENT,
     failures: 0,
+    confirmed: init.confirmed ?? false,
     queued: false,
     terminated: undefined,
   };

@@ -2,7 +2,7 @@
 // retried with a new transaction until --notify-failures in a row, and bursts coalesce for a slow watcher.
 import { expect } from 'chai';
 import { controlRequest } from '../../lib/control/control-client.js';
-import { listedSubscriptions, startServer } from '../helpers/server.js';
+import { listedSubscriptions, makeTempDir, removeDir, startServer } from '../helpers/server.js';
 import type { PresenceServer, ServerOptions } from '../helpers/server.js';
 import { eventually, newCallId, newTag, UdpSipClient } from '../helpers/sip-client.js';
 import type { NotifyAnswer } from '../helpers/sip-client.js';
@@ -64,12 +64,50 @@ describe('integration: reliability — NOTIFY delivery policy', function () {
     });
   }
 
+  it('drops a new subscription whose first NOTIFY gets no response at all, after Timer F (RFC 6665 §4.2.2)', async function () {
+    this.timeout(30000);
+    // Timer F = 64·T1 = 1.28 s.
+    const dataDir = await makeTempDir();
+    try {
+      await start({ args: ['--t1', '20'], logLevel: 'info', dataDir });
+      client.autoAnswerNotify = false;
+      const fromUser = `unanswered-${newTag()}`;
+      const dialog = await client.subscribeDialog({ fromUser, user: '7000' });
+      const first = await dialog.nextNotify();
+      await eventually(() => client.retransmissions > 0, 3000, 'a retransmission of the first NOTIFY');
+
+      await eventually(async () => (await listedSubscriptions(server, fromUser)) === 0, 10000, 'the subscription to be dropped');
+      const refresh = await dialog.refresh();
+      expect(refresh.status, 'an in-dialog refresh after the drop').to.equal(481);
+      await change('CustomPresence:7000', 'away,,after the drop');
+      await dialog.expectNoNotify(1000);
+      const sent = client.requests.filter(({ message }) => message.callId === dialog.callId);
+      expect(new Set(sent.map(({ message }) => message.raw)).size, 'one NOTIFY, only retransmitted, never retried').to.equal(1);
+      expect(cseqOf(sent[0]!.message)).to.equal(cseqOf(first));
+      const lines = server.stderr().split('\n').filter((line) => line.includes(fromUser) && line.includes('dropping subscription'));
+      expect(lines, server.stderr()).to.have.length(1);
+      expect(lines[0]).to.include('its first NOTIFY got no response (Timer F)');
+
+      // Gone from the store too: a restart on the same data directory restores nothing for it.
+      await server.stop();
+      server = await startServer({ dataDir });
+      expect(await listedSubscriptions(server, fromUser), 'restored after a restart').to.equal(0);
+      await dialog.expectNoNotify(1000);
+    } finally {
+      await server?.stop();
+      await removeDir(dataDir);
+    }
+  });
+
   it('drops the subscription only after --notify-failures NOTIFY transactions timed out in a row', async function () {
     this.timeout(30000);
     await start({ args: ['--t1', '50', '--notify-failures', '2'] });
-    client.autoAnswerNotify = false;
     const fromUser = `silent-${newTag()}`;
-    const dialog = await client.subscribeDialog({ fromUser });
+    const dialog = await client.subscribeDialog({ fromUser, user: '7000' });
+    // The watcher answers its first NOTIFY (a confirmed dialog), then falls silent.
+    await dialog.nextNotify();
+    client.autoAnswerNotify = false;
+    await change('CustomPresence:7000', 'away,,nobody listens');
     const first = await dialog.nextNotify();
     expect(await listedSubscriptions(server, fromUser)).to.equal(1);
 
@@ -83,7 +121,7 @@ describe('integration: reliability — NOTIFY delivery policy', function () {
     const transactions = new Set(
       client.requests.filter(({ message }) => message.callId === dialog.callId).map(({ message }) => message.header('CSeq')),
     );
-    expect([...transactions], 'NOTIFY transactions before the drop').to.have.length(2);
+    expect([...transactions], 'NOTIFY transactions before the drop, the answered one included').to.have.length(3);
     await dialog.expectNoNotify(1000);
   });
 
