@@ -1,60 +1,18 @@
 // D3: a full disk. The daemon runs in its own mount namespace with its data directory on a small tmpfs that the test
 // fills: a SUBSCRIBE the store cannot write is not acknowledged (503), the batch that failed is kept and written once
 // space returns, and a PUBLISH is refused without changing anything.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, rmSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { effectivePresence, publish, rpidBody } from '../helpers/publish.js';
 import { makeTempDir, removeDir, runCli, startServer } from '../helpers/server.js';
 import type { PresenceServer } from '../helpers/server.js';
 import { eventually, UdpSipClient } from '../helpers/sip-client.js';
-import { SQLITE_FILE_NAME } from '../../lib/store/sqlite-store.js';
+import { canMountSmallDisk, fill, onSmallDisk, queryStore } from '../helpers/small-disk.js';
 
-/** Runs the daemon with `dir` on a fresh 8 MiB tmpfs that only it (and /proc/<pid>/root) sees. */
-function onSmallDisk(dir: string): string[] {
-  return ['unshare', '--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=8m tmpfs "$0" && exec "$@"', dir];
-}
-
-/** Writes zeros to `file` until the file system is full. */
-async function fill(file: string): Promise<void> {
-  const handle = await open(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (let written = 0; written < 64 * 1024 * 1024; written += chunk.length) await handle.write(chunk);
-    throw new Error('the file system did not fill up');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-    // The last blocks: smaller writes until nothing fits.
-    for (let size = 32 * 1024; size >= 512; size /= 2) {
-      for (;;) {
-        try {
-          await handle.write(Buffer.alloc(size));
-        } catch {
-          break;
-        }
-      }
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * The subscription ids in the daemon's store. SQLite resolves /proc/<pid>/root to the host's root, so the database
- * and its write-ahead log are read from a copy.
- */
+/** The subscription ids in the daemon's store. */
 function storedIds(disk: string, copyDir: string): string[] {
-  for (const suffix of ['', '-wal']) copyFileSync(path.join(disk, SQLITE_FILE_NAME + suffix), path.join(copyDir, SQLITE_FILE_NAME + suffix));
-  const db = new Database(path.join(copyDir, SQLITE_FILE_NAME));
-  try {
-    return (db.prepare('SELECT id FROM subscriptions').all() as Array<{ id: string }>).map((row) => row.id);
-  } finally {
-    db.close();
-    rmSync(path.join(copyDir, SQLITE_FILE_NAME + '-shm'), { force: true });
-  }
+  return queryStore(disk, copyDir, (db) => (db.prepare('SELECT id FROM subscriptions').all() as Array<{ id: string }>).map((row) => row.id));
 }
 
 describe('integration: a full disk (D3)', function () {
@@ -64,9 +22,8 @@ describe('integration: a full disk (D3)', function () {
   let client: UdpSipClient | undefined;
 
   before(async function () {
-    const probe = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']);
     // Without mount namespaces (util-linux missing, user namespaces off) there is no disk to fill safely.
-    if (probe.status !== 0) this.skip();
+    if (!canMountSmallDisk()) this.skip();
     workDir = await makeTempDir('presenced-itest-disk-');
   });
 
