@@ -55,6 +55,7 @@ import { registerPage } from './control/http/page-routes.js';
 import { registerSettingsRoutes } from './control/http/settings-routes.js';
 import { registerStateRoutes } from './control/http/states-routes.js';
 import { LoginStates } from './panel/login-states.js';
+import { MODE_DEVICES, StateActions } from './panel/state-actions.js';
 import { StateList, type StateEntry } from './panel/state-list.js';
 import { UserSettingsStore } from './panel/user-settings.js';
 import type { Dialplan } from './presence/hints.js';
@@ -166,7 +167,7 @@ export class PresenceServer {
       this.ami = new AmiServer(config.ami, amiConfig, services);
       await this.ami.listen();
     }
-    if (config.http) await this.startHttp(config.http, commands, presence, this.store);
+    if (config.http) await this.startHttp(config.http, commands, presence, devices, this.store);
     this.refuseDialingOurselves();
   }
 
@@ -176,7 +177,7 @@ export class PresenceServer {
     for (const transport of this.stack?.listening() ?? []) if (transport instanceof StreamTransport) transport.refuseDialing(own);
   }
 
-  private async startHttp(settings: NonNullable<ServerConfig['http']>, commands: PresenceCommands, presence: PresenceService, store: Store): Promise<void> {
+  private async startHttp(settings: NonNullable<ServerConfig['http']>, commands: PresenceCommands, presence: PresenceService, devices: DeviceService, store: Store): Promise<void> {
     const { config, log, hints } = this;
     const stateList = new StateList(store, log);
     const settingsStore = new UserSettingsStore(store, stateList, log);
@@ -186,8 +187,15 @@ export class PresenceServer {
       await commands.set(user, { state: entry.type, message: entry.message }, `http:${user} (${why})`);
     };
     const loginStates = new LoginStates({ list: stateList, settings: settingsStore, apply, graceMs: settings.logoutGraceMs, log });
+    const actions = new StateActions({
+      settings: settingsStore, log,
+      isUser: (name) => this.endpoints?.current?.endpoints.has(name) ?? false,
+      setDevice: (device, state) => commands.changeDevice(device, state),
+    });
+    presence.on('change', (_provider, state, record, source) => actions.presenceChanged(record.name, state.state, source));
     const http = new HttpServer({ host: settings.host, port: settings.port, log });
     this.http = http;
+    http.app.addHook('onClose', async () => actions.stop());
     const accounts = new Accounts({ endpoints: () => this.endpoints?.current?.endpoints.values(), amiUsers: () => this.amiConfig?.users });
     const auth = { accounts, sessions: new Sessions(), throttle: new LoginThrottle(), log };
     const dialplan = (): Dialplan => hints.current;
@@ -204,7 +212,8 @@ export class PresenceServer {
     registerStateRoutes(http.app, stateList);
     registerSettingsRoutes(http.app, settingsStore);
     registerExtensionRoutes(http.app, { commands, accounts, dialplan, defaultContext });
-    registerEventRoutes(http.app, { events: new EventLog(), presence, stateList, loginStates, dialplan, defaultContext });
+    const ownDevices = (user: string): string[] => Object.values(MODE_DEVICES).map((prefix) => prefix + user);
+    registerEventRoutes(http.app, { events: new EventLog(), presence, devices, stateList, loginStates, hints, defaultContext, ownDevices });
     this.serveWebSocketOn(http.app.server);
     await http.listen();
   }

@@ -1,6 +1,7 @@
 // The presence panel in a real browser: headless Chromium (puppeteer-core) against the real daemon. A user logs in,
 // picks "Lunch" from the administrator's list, a SIP watcher gets the NOTIFY, the directory follows another user's
-// change live, and closing the page applies the user's on-logout state. With PANEL_SCREENSHOTS=DIR the screenshots
+// change live, picking an Away entry switches Do Not Disturb on as the user's settings say (the busy-lamp row of
+// *766001 follows live), and closing the page applies the user's on-logout state. With PANEL_SCREENSHOTS=DIR the screenshots
 // of docs/WEB.md are written there.
 import path from 'node:path';
 import { expect } from 'chai';
@@ -47,7 +48,7 @@ async function clickButton(page: Page, text: string): Promise<void> {
 describe('browser: the presence panel in headless Chromium', function () {
   this.timeout(90_000);
   const server = useServer({
-    config: 'fixtures/extensions.conf',
+    config: 'fixtures/http/extensions.conf',
     amiConfig: 'fixtures/manager.conf',
     args: ['--http', '127.0.0.1:0', '--pjsip', 'fixtures/pjsip.conf', '--http-logout-grace', '1'],
   });
@@ -93,7 +94,7 @@ describe('browser: the presence panel in headless Chromium', function () {
     const dialog = await watch(watcher, '6001');
     await dialog.nextNotify();
 
-    const page = await openPage();
+    const page = await openPage(1000, 1400);
     await login(page, '6001', '6001-demo-secret');
     await page.waitForSelector('#mine:not([hidden])');
     expect(await page.$eval('#who', (node) => node.textContent)).to.equal('Alice (6001)');
@@ -102,6 +103,8 @@ describe('browser: the presence panel in headless Chromium', function () {
     const unavailable = await page.$eval('#settings-form select[name=onLogout]', (select) =>
       [...(select as HTMLSelectElement).options].find((option) => option.textContent === 'Unavailable')?.value);
     await page.select('#settings-form select[name=onLogout]', unavailable as string);
+    // When Away: Do Not Disturb on.
+    await page.select('#settings-form select[name=dnd-away]', 'on');
     await page.locator('#settings-form button[type=submit]').click();
     await page.waitForFunction(() => document.querySelector('#notice')?.textContent === 'Settings saved.');
 
@@ -110,6 +113,9 @@ describe('browser: the presence panel in headless Chromium', function () {
     expect(digiumOf(lunch)?.type).to.equal('away');
     expect(digiumOf(lunch)?.text).to.equal('Lunch');
     await page.waitForFunction(() => document.querySelector('#choices button[aria-pressed=true]')?.textContent?.includes('Lunch'));
+    // The action switched Custom:DND6001: its busy-lamp row (*766001) turns InUse without a reload.
+    await page.waitForFunction(() => document.querySelector('#directory-rows tr[data-extension="*766001"]')?.textContent?.includes('InUse'));
+    expect((await server().devicestate(['list'])).stdout).to.contain("--- Name: 'Custom:DND6001'  State: 'INUSE'\n");
 
     // Another user changes through the API: the directory row of 6002 follows without a reload.
     const api = new ApiClient(server().httpPort);

@@ -50,9 +50,9 @@ describe('integration: HTTP API users (--pjsip)', function () {
   });
 
   it('keeps settings; refuses entries that do not exist', async function () {
-    expect((await api().request('/api/v1/me/settings', { basic: ALICE })).json).to.deep.equal({ onLogin: null, onLogout: null });
+    expect((await api().request('/api/v1/me/settings', { basic: ALICE })).json).to.deep.include({ onLogin: null, onLogout: null });
     const saved = await api().request('/api/v1/me/settings', { method: 'PUT', basic: ALICE, body: { onLogin: entries.available.id, onLogout: entries.unavailable.id } });
-    expect(saved.json).to.deep.equal({ onLogin: entries.available.id, onLogout: entries.unavailable.id });
+    expect(saved.json).to.deep.include({ onLogin: entries.available.id, onLogout: entries.unavailable.id });
     expect(expectError(await api().request('/api/v1/me/settings', { method: 'PUT', basic: ALICE, body: { onLogin: 9999, onLogout: null } }), 400, 'INVALID_VALUE')).to.contain('body/onLogin');
     expect(expectError(await api().request('/api/v1/me/settings', { method: 'PUT', basic: ALICE, body: { onLogin: 'lunch', onLogout: null } }), 400, 'INVALID_VALUE')).to.contain('body/onLogin');
   });

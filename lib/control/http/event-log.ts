@@ -29,8 +29,6 @@ interface LoggedEvent { seq: number; at: number; text: string; audience: Audienc
 
 export interface EventStream {
   readonly caller: Caller;
-  /** CustomPresence names this caller sees; 'all' for administrators. Computed when the stream opens. */
-  readonly presenceNames: ReadonlySet<string> | 'all';
   readonly response: ServerResponse;
 }
 

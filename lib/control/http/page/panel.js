@@ -2,6 +2,8 @@
 // stays current through the event stream (/api/v1/events).
 const LABELS = { available: 'Available', chat: 'Chat', away: 'Away', dnd: 'DND', xa: 'Extended Away', unavailable: 'Unavailable', not_set: 'Not set' };
 const TYPES = ['available', 'chat', 'away', 'dnd', 'xa', 'unavailable'];
+const MODES = { dnd: 'Do Not Disturb', followMe: 'Find Me/Follow Me' };
+const SWITCHES = [['', 'Leave as is'], ['on', 'Turn on'], ['off', 'Turn off']];
 
 const $ = (id) => document.getElementById(id);
 const view = { me: undefined, states: [], directory: [], mine: undefined, events: undefined };
@@ -129,6 +131,18 @@ function renderSettings(settings) {
   const form = $('settings-form');
   form.onLogin.value = settings.onLogin === null ? '' : String(settings.onLogin);
   form.onLogout.value = settings.onLogout === null ? '' : String(settings.onLogout);
+  for (const type of TYPES) {
+    for (const mode of Object.keys(MODES)) {
+      const on = settings.actions[type][mode];
+      form.elements[`${mode}-${type}`].value = on === null ? '' : on ? 'on' : 'off';
+    }
+  }
+}
+
+/** The per-type actions as the form shows them: on, off, or null (leave as is). */
+function actionsOf(form) {
+  const switched = (value) => (value === '' ? null : value === 'on');
+  return Object.fromEntries(TYPES.map((type) => [type, Object.fromEntries(Object.keys(MODES).map((mode) => [mode, switched(form.elements[`${mode}-${type}`].value)]))]));
 }
 
 function renderDirectory() {
@@ -164,6 +178,12 @@ function listen() {
     renderDirectory();
     renderMine();
   });
+  events.addEventListener('extension', (event) => {
+    const change = JSON.parse(event.data);
+    for (const row of view.directory) if (row.extension === change.extension && row.context === change.context) row.extensionState = change.extensionState;
+    renderDirectory();
+  });
+  events.addEventListener('directory', () => reload().catch((error) => notice(error.message)));
   events.addEventListener('states', (event) => {
     view.states = JSON.parse(event.data).entries;
     renderStates();
@@ -173,6 +193,9 @@ function listen() {
 
 function setUp() {
   for (const type of TYPES) $('add-state').type.append(element('option', { value: type, textContent: LABELS[type] }));
+  $('actions').append(...TYPES.map((type) => element('tr', {}, element('th', { scope: 'row' }, badge(type)),
+    ...Object.entries(MODES).map(([mode, label]) => element('td', {}, element('select', { name: `${mode}-${type}`, ariaLabel: `${label} when ${LABELS[type]}` },
+      ...SWITCHES.map(([value, text]) => element('option', { value, textContent: text }))))))));
   $('login-form').addEventListener('submit', act(async () => {
     const form = $('login-form');
     view.me = await api('/api/v1/login', 'POST', { username: form.username.value, password: form.password.value });
@@ -191,7 +214,7 @@ function setUp() {
   $('settings-form').addEventListener('submit', act(async () => {
     const form = $('settings-form');
     const id = (value) => (value === '' ? null : Number(value));
-    renderSettings(await api('/api/v1/me/settings', 'PUT', { onLogin: id(form.onLogin.value), onLogout: id(form.onLogout.value) }));
+    renderSettings(await api('/api/v1/me/settings', 'PUT', { onLogin: id(form.onLogin.value), onLogout: id(form.onLogout.value), actions: actionsOf(form) }));
     notice('Settings saved.');
   }));
   $('add-state').addEventListener('submit', act(async () => {
