@@ -60,6 +60,7 @@ import { StateList, type StateEntry } from './panel/state-list.js';
 import { UserSettingsStore } from './panel/user-settings.js';
 import type { Dialplan } from './presence/hints.js';
 import type { Logger } from './util/log.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
 import type { ServerConfig } from './config/server-config.js';
 
 export type { ServerConfig } from './config/server-config.js';
@@ -80,6 +81,7 @@ export class PresenceServer {
   private http: HttpServer | undefined;
   private readonly listPackages: ResourceListPackage[] = [];
   private endpoints: EndpointDirectory | undefined;
+  private webhooks: WebhookSender | undefined;
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
     this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, allowEmpty: config.allowEmptyDialplan, log });
@@ -107,6 +109,7 @@ export class PresenceServer {
     await presence.load();
     const devices = new DeviceService(this.store);
     await devices.load();
+    this.sendWebhooks(presence, devices);
 
     const journal = new SubscriptionJournal(this.store, log, config.node);
     const packages = new EventPackages();
@@ -169,6 +172,17 @@ export class PresenceServer {
     }
     if (config.http) await this.startHttp(config.http, commands, presence, devices, this.store);
     this.refuseDialingOurselves();
+  }
+
+  /** Every change made here goes to the webhooks (a change another node made is that node's to send). */
+  private sendWebhooks(presence: PresenceService, devices: DeviceService): void {
+    if (this.config.webhooks.urls.length === 0) return;
+    const webhooks = new WebhookSender(this.config.webhooks, this.log, `presenced/${PACKAGE_VERSION}`);
+    this.webhooks = webhooks;
+    presence.on('change', (_provider, state, record, source) => {
+      if (source !== 'cluster') webhooks.send({ event: 'presence', name: record.name, ...state, source });
+    });
+    devices.on('change', (device, state) => webhooks.send({ event: 'device', device, state }));
   }
 
   /** D7: a Contact naming one of our own listening addresses (the AMI port…) must never make us connect to it. */
@@ -239,6 +253,7 @@ export class PresenceServer {
   /** Stops listening and closes the store. Subscriptions are left as they are, not terminated. */
   async stop(): Promise<void> {
     this.reclaimer?.stop();
+    this.webhooks?.stop();
     await this.http?.close();
     await this.ami?.close();
     await this.control?.close();

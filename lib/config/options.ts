@@ -14,6 +14,7 @@ import { DEFAULT_DELIVERY } from '../subscriptions/delivery-policy.js';
 import { defaultLimits } from '../limits/limits.js';
 import { DEFAULT_WS_LIMITS } from '../sip/ws-limits.js';
 import { defaultDataDir } from './paths.js';
+import { DEFAULT_WEBHOOKS, parseWebhookUrls } from '../webhooks/webhook-sender.js';
 
 /** The sections of presenced.conf, in the order docs and the sample list them. */
 export const SECTIONS = ['general', 'sip', 'ami', 'http', 'store', 'limits', 'security'] as const;
@@ -232,6 +233,18 @@ export const OPTIONS = {
   httpLogoutGrace: option({
     flag: 'http-logout-grace', arg: 's', section: 'http', key: 'logout_grace', default: 30, parse: wholeSeconds,
     help: "when a user's last page closes and none comes back this long, their on-logout state is applied",
+  }),
+  webhook: option({
+    flag: 'webhook', arg: 'urls', section: 'http', parse: parseWebhookUrls, defaultText: 'none', example: 'http://127.0.0.1:9000/presence',
+    help: 'comma-separated http(s) URLs each presence and device change is POSTed to as JSON (retried with back-off; never holds up a NOTIFY or an answer)',
+  }),
+  webhookTimeout: option({
+    flag: 'webhook-timeout', arg: 's', section: 'http', key: 'webhook_timeout', default: DEFAULT_WEBHOOKS.timeoutMs / 1000, parse: positiveInteger,
+    help: 'a webhook request not answered within this is abandoned and tried again',
+  }),
+  webhookQueue: option({
+    flag: 'webhook-queue', arg: 'n', section: 'http', key: 'webhook_queue', default: DEFAULT_WEBHOOKS.maxQueued, parse: positiveInteger,
+    help: 'changes waiting per webhook URL at most (while it fails or is slow); past it the oldest is dropped',
   }),
   store: option({
     flag: 'store', arg: 'kind', section: 'store', key: 'kind', default: 'sqlite' as StoreKind, parse: storeKind,

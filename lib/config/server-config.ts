@@ -12,6 +12,7 @@ import type { OptionValues } from './options.js';
 import type { Limits } from '../limits/limits.js';
 import type { OverloadSettings } from '../overload/load-monitor.js';
 import { BUNDLED_DIALPLAN } from './paths.js';
+import { DEFAULT_WEBHOOKS, type WebhookSettings } from '../webhooks/webhook-sender.js';
 
 
 /** One SIP listening socket. */
@@ -56,6 +57,8 @@ export interface ServerConfig {
   security: { nonceLifetimeMs: number; ban: { failures: number; windowMs: number } | undefined; aclSilent: boolean };
   /** SIP over WebSocket: allowed Origins (empty: any) and limits. */
   websocket: { origins: string[]; limits: WsLimits };
+  /** Where state changes are POSTed (none: no URLs). */
+  webhooks: WebhookSettings;
   /** The presence panel and its API; none when absent. */
   http?: { host: string; port: number; logoutGraceMs: number };
 }
@@ -112,6 +115,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     },
     ...(values.ami && values.amiConfig !== undefined ? { ami: { ...values.ami, configFile: values.amiConfig } } : {}),
     ...(values.http ? { http: { ...values.http, logoutGraceMs: values.httpLogoutGrace * 1000 } } : {}),
+    webhooks: { ...DEFAULT_WEBHOOKS, urls: values.webhook ?? [], timeoutMs: values.webhookTimeout * 1000, maxQueued: values.webhookQueue },
     ...(values.pjsip !== undefined ? { pjsipFile: values.pjsip } : {}),
     ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
     security: { nonceLifetimeMs: values.nonceLifetime * 1000, ban: values.authBan, aclSilent: values.aclSilent },
