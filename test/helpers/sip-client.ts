@@ -12,6 +12,9 @@ export type MessagePredicate = (message: SipMessage) => boolean;
 
 const HOST = '127.0.0.1';
 const DEFAULT_WAIT_MS = 5000;
+/** RFC 3261 §17.1.1.1 timer values. */
+const T1_MS = 500;
+const T2_MS = 4000;
 
 export function newTag(): string {
   return randomBytes(5).toString('hex');
@@ -366,6 +369,34 @@ export class UdpSipClient extends SipClient {
 
   async send(data: string | Buffer): Promise<void> {
     await this.socket.send(typeof data === 'string' ? Buffer.from(data) : data, this.serverPort, HOST);
+  }
+
+  /**
+   * A request as a real UDP client sends it: RFC 3261 §17.1.2.2 retransmits it at T1, 2·T1, … capped at T2 until a
+   * final response or Timer F (64·T1). A datagram the kernel drops while the server's buffer is full is then not the
+   * end of the transaction.
+   */
+  async requestRetransmitting(text: string, timeoutMs = 64 * T1_MS): Promise<{ response: SipMessage; transmissions: number }> {
+    let transmissions = 1;
+    let interval = T1_MS;
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const retransmit = (): void => {
+      if (settled) return;
+      timer = setTimeout(() => {
+        transmissions++;
+        interval = Math.min(2 * interval, T2_MS);
+        this.send(text).then(retransmit, () => undefined);
+      }, interval);
+    };
+    const answered = this.request(text, timeoutMs);
+    retransmit();
+    try {
+      return { response: await answered, transmissions };
+    } finally {
+      settled = true;
+      clearTimeout(timer);
+    }
   }
 
   protected async reply(data: string, to: RemoteAddress): Promise<void> {
