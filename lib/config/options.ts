@@ -268,7 +268,7 @@ export const OPTIONS = {
   }),
   maxRequestBytes: option({
     flag: 'max-request-bytes', arg: 'n', section: 'limits', default: LIMITS.maxRequestBytes, parse: positiveInteger,
-    help: 'largest request (larger: 513 over UDP; a stream connection is closed)',
+    help: 'largest request (larger: 513; over TCP a header section longer than this closes the connection)',
   }),
   maxDialogBytes: option({
     flag: 'max-dialog-bytes', arg: 'n', section: 'limits', default: LIMITS.maxDialogBytes, parse: positiveInteger,

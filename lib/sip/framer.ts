@@ -2,7 +2,8 @@ import { parseDigits } from './headers.js';
 import { headerKey } from './message.js';
 
 export interface FramerEvents {
-  message(raw: Buffer): void;
+  /** A whole message; or, for one over the size limit, only its head and the size it declared (its body is skipped). */
+  message(raw: Buffer, declaredBytes?: number): void;
   keepAlive(): void;
   error(reason: string): void;
 }
@@ -11,8 +12,9 @@ const CR = 13;
 const LF = 10;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-/** Where the framer is: between messages (skipping CRLFs, spotting pings), in a header section, or in a body. */
-type Phase = 'between' | 'head' | 'body';
+/** Where the framer is: between messages (skipping CRLFs, spotting pings), in a header section, in a body, or in the
+ *  body of a message too large to keep (read and dropped, so the stream stays framed). */
+type Phase = 'between' | 'head' | 'body' | 'skip';
 
 /** Next state of a matcher for "\r\n\r\n": the state counts the pattern bytes that the input seen so far ends with. */
 function advance(matched: number, byte: number): number {
@@ -68,7 +70,8 @@ export class StreamFramer {
     while (offset < chunk.length && !this.stopped) {
       if (this.phase === 'between') offset = this.skipLineBreaks(chunk, offset);
       else if (this.phase === 'head') offset = this.readHead(chunk, offset);
-      else offset = this.readBody(chunk, offset);
+      else if (this.phase === 'body') offset = this.readBody(chunk, offset);
+      else offset = this.skipBody(chunk, offset);
     }
   }
 
@@ -109,7 +112,10 @@ export class StreamFramer {
       this.events.message(head);
       this.fail('Bad Content-Length');
     } else if (head.length + length > this.maxMessageSize) {
-      this.fail('Message too large');
+      // RFC 3261 §18.3: the head is enough to answer 513; the body is skipped, not held, and the stream goes on.
+      this.events.message(head, head.length + length);
+      this.phase = length === 0 ? 'between' : 'skip';
+      this.messageLength = length;
     } else if (length === 0) {
       this.phase = 'between';
       this.events.message(head);
@@ -138,6 +144,13 @@ export class StreamFramer {
       this.phase = 'between';
       this.events.message(this.takeParts());
     }
+    return offset + take;
+  }
+
+  private skipBody(chunk: Buffer, offset: number): number {
+    const take = Math.min(this.messageLength, chunk.length - offset);
+    this.messageLength -= take;
+    if (this.messageLength === 0) this.phase = 'between';
     return offset + take;
   }
 

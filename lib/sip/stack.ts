@@ -74,7 +74,7 @@ export class SipStack {
     this.handler = handler;
     this.admit = admit;
     for (const transport of this.transports.values()) {
-      await transport.listen({ message: (raw, flow) => this.receive(raw, flow), closed: connectionClosed, admit });
+      await transport.listen({ message: (raw, flow, declaredBytes) => this.receive(raw, flow, declaredBytes), closed: connectionClosed, admit });
     }
   }
 
@@ -116,7 +116,7 @@ export class SipStack {
     return this.clientTransactions.size;
   }
 
-  private receive(raw: Buffer, flow: Flow): void {
+  private receive(raw: Buffer, flow: Flow, declaredBytes = raw.length): void {
     const admission = this.admit(flow.remoteHost);
     if (admission === 'drop') return;
     let message: SipRequest | SipResponse;
@@ -128,8 +128,10 @@ export class SipStack {
       return;
     }
     if (admission === 'refuse') this.refuse(message, flow);
-    else if (message instanceof SipResponse) this.receiveResponse(message, flow);
-    else this.receiveRequest(message, flow, raw.length);
+    else if (message instanceof SipResponse) {
+      // Without its body a response cannot be acted on; nobody answers a response.
+      if (declaredBytes === raw.length) this.receiveResponse(message, flow);
+    } else this.receiveRequest(message, flow, declaredBytes);
   }
 
   /** §17.1.3: a response matches the client transaction whose branch is in its top Via and whose method is in CSeq. */

@@ -209,9 +209,9 @@ export class StreamTransport implements Transport {
     this.perSource.add(remoteHost);
     socket.setNoDelay(true);
     const framer = new StreamFramer(this.limits.maxMessageBytes, {
-      message: (raw) => {
+      message: (raw, declaredBytes) => {
         connection.messageDone();
-        this.events?.message(raw, connection.flow);
+        this.events?.message(raw, connection.flow, declaredBytes);
       },
       // RFC 5626 §4.4.1: a CRLFCRLF ping is answered with a single CRLF pong.
       keepAlive: () => this.write(connection, '\r\n'),

@@ -89,7 +89,8 @@ export interface Target { host: string; port: number }
 export type Admission = 'accept' | 'refuse' | 'drop';
 
 export interface TransportEvents {
-  message(raw: Buffer, flow: Flow): void;
+  /** `declaredBytes`: a stream message over the size limit arrives as its head alone, with the size it declared. */
+  message(raw: Buffer, flow: Flow, declaredBytes?: number): void;
   /** Asked when a reliable transport accepts a connection: anything but `accept` closes it at once. */
   admit?(remoteHost: string): Admission;
   /** A connection of a reliable transport closed (either side, or dropped for a limit). */

@@ -2,13 +2,16 @@ import { expect } from 'chai';
 import { StreamFramer } from '../../lib/sip/framer.js';
 import { capture } from './sip-captures.js';
 
-interface Recorded { messages: string[]; keepAlives: number; errors: string[] }
+interface Recorded { messages: string[]; keepAlives: number; errors: string[]; declared: number[] }
 
 /** A framer whose events are recorded; message bytes are decoded as UTF-8 for comparison. */
 function recordingFramer(maxMessageSize = 65535): { framer: StreamFramer; seen: Recorded } {
-  const seen: Recorded = { messages: [], keepAlives: 0, errors: [] };
+  const seen: Recorded = { messages: [], keepAlives: 0, errors: [], declared: [] };
   const framer = new StreamFramer(maxMessageSize, {
-    message: (raw) => seen.messages.push(raw.toString('utf8')),
+    message: (raw, declaredBytes) => {
+      seen.messages.push(raw.toString('utf8'));
+      if (declaredBytes !== undefined) seen.declared.push(declaredBytes);
+    },
     keepAlive: () => seen.keepAlives++,
     error: (reason) => seen.errors.push(reason),
   });
@@ -26,7 +29,7 @@ describe('sip/framer StreamFramer', () => {
   it('emits several messages from one chunk, skipping CRLFs between them', () => {
     const { framer, seen } = recordingFramer();
     framer.push(Buffer.from(`\r\n${baresip}${notify}\r\n${linphonec}`));
-    expect(seen).to.deep.equal({ messages: [baresip, notify, linphonec], keepAlives: 0, errors: [] });
+    expect(seen).to.deep.equal({ messages: [baresip, notify, linphonec], keepAlives: 0, errors: [], declared: [] });
   });
 
   it('frames the same whatever the chunk boundaries, even inside CRLFCRLF', () => {
@@ -37,7 +40,7 @@ describe('sip/framer StreamFramer', () => {
         framer.push(stream.subarray(offset, offset + chunkSize));
       }
       expect(seen, `chunks of ${chunkSize}`).to.deep.equal({
-        messages: [baresip, notify, linphonec, notify], keepAlives: 3, errors: [],
+        messages: [baresip, notify, linphonec, notify], keepAlives: 3, errors: [], declared: [],
       });
     }
   });
@@ -62,7 +65,7 @@ describe('sip/framer StreamFramer', () => {
     expect(seen.keepAlives).to.equal(3);
     framer.push(Buffer.from('\r\n'));
     framer.push(Buffer.from(baresip));
-    expect(seen).to.deep.equal({ messages: [baresip], keepAlives: 3, errors: [] });
+    expect(seen).to.deep.equal({ messages: [baresip], keepAlives: 3, errors: [], declared: [] });
   });
 
   it('assumes no body when Content-Length is missing', () => {
@@ -87,23 +90,28 @@ describe('sip/framer StreamFramer', () => {
     framer.push(Buffer.from('y'.repeat(10)));
     expect(seen.errors).to.deep.equal(['Message too large']);
     framer.push(Buffer.from(`\r\n\r\n${baresip}`));
-    expect(seen).to.deep.equal({ messages: [], keepAlives: 0, errors: ['Message too large'] });
+    expect(seen).to.deep.equal({ messages: [], keepAlives: 0, errors: ['Message too large'], declared: [] });
   });
 
-  it('stops with "Message too large" when header and body exceed the limit', () => {
+  it('hands over only the head of a message whose body would pass the limit, with its size, and skips the body', () => {
     const message = withBody('x'.repeat(40));
+    const head = message.slice(0, message.indexOf('\r\n\r\n') + 4);
     const fits = recordingFramer(Buffer.byteLength(message));
     fits.framer.push(Buffer.from(message));
-    expect(fits.seen).to.deep.equal({ messages: [message], keepAlives: 0, errors: [] });
+    expect(fits.seen.messages).to.deep.equal([message]);
+    expect(fits.seen.declared).to.deep.equal([]);
     const tooLarge = recordingFramer(Buffer.byteLength(message) - 1);
-    tooLarge.framer.push(Buffer.from(message.slice(0, message.indexOf('\r\n\r\n') + 4)));
-    expect(tooLarge.seen).to.deep.equal({ messages: [], keepAlives: 0, errors: ['Message too large'] });
+    // The body arrives in pieces; none of it is held, and the next message is framed as usual.
+    tooLarge.framer.push(Buffer.from(message.slice(0, head.length + 10)));
+    expect(tooLarge.framer.bufferedBytes).to.equal(0);
+    tooLarge.framer.push(Buffer.from(message.slice(head.length + 10) + notify));
+    expect(tooLarge.seen).to.deep.equal({ messages: [head, notify], keepAlives: 0, errors: [], declared: [Buffer.byteLength(message)] });
   });
 
   it('hands over a message with an unusable Content-Length, then stops', () => {
     const { framer, seen } = recordingFramer();
     const broken = 'NOTIFY sip:a@h SIP/2.0\r\nContent-Length: lots\r\n\r\n';
     framer.push(Buffer.from(`${broken}body${baresip}`));
-    expect(seen).to.deep.equal({ messages: [broken], keepAlives: 0, errors: ['Bad Content-Length'] });
+    expect(seen).to.deep.equal({ messages: [broken], keepAlives: 0, errors: ['Bad Content-Length'], declared: [] });
   });
 });
