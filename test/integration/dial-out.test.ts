@@ -28,6 +28,29 @@ describe('integration: outgoing TCP connections (D7)', function () {
     }
   });
 
+  it('opens at most 10 new connections to one address in 10 s, however many watchers there lost their connection', async function () {
+    const host = '127.0.0.3';
+    const listeners = await Promise.all(Array.from({ length: 12 }, () => TcpSipListener.open(server().tcpPort, host)));
+    try {
+      for (const listener of listeners) {
+        const client = await TcpSipClient.connect(server().tcpPort, host);
+        const dialog = await client.subscribeDialog({ user: '6002', set: { Contact: `<sip:w@${host}:${listener.port};transport=tcp>` } });
+        await dialog.nextNotify();
+        await client.close();
+      }
+      const change = await server().cli(['change', 'CustomPresence:6002', 'away']);
+      expect(change.code, change.stderr).to.equal(0);
+      await eventually(() => server().stderr().includes(`not connecting to ${host} again: 10 new connections in 10 s`), 8000, 'the held-back connection in the log');
+      const opened = (): number => listeners.reduce((sum, listener) => sum + listener.connections.length, 0);
+      await eventually(() => opened() === 10, 8000, 'ten connections opened');
+      // Nothing more comes within the window: the other two watchers are not dialled.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(opened()).to.equal(10);
+    } finally {
+      await Promise.all(listeners.map((listener) => listener.close()));
+    }
+  });
+
   it("never connects to one of presenced's own listening addresses (the AMI port)", async function () {
     await subscribeThenHangUp(`<sip:w@127.0.0.1:${server().amiPort};transport=tcp>`, '2000');
     const change = await server().cli(['change', 'CustomPresence:2000', 'dnd']);

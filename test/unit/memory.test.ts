@@ -43,5 +43,22 @@ describe('util/memory', () => {
       expect(collections()).to.equal(0);
       expect(lines).to.deep.equal([]);
     });
+
+    it('compacts an idle heap that doubled since the last look, without any traffic to trigger it (D13)', async () => {
+      const { reclaimer: memory, collections, lines } = reclaimer();
+      memory.watchIdleHeap(20, 0);
+      try {
+        // What a flood leaves behind: the heap grows to twice its size, then nothing happens.
+        const floor = process.memoryUsage().heapTotal;
+        const held: string[][] = [];
+        while (process.memoryUsage().heapTotal < 2.5 * floor) held.push(Array.from({ length: 10_000 }, (_, i) => `row ${i} ${held.length}`));
+        for (let waited = 0; collections() === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(collections()).to.equal(1);
+        expect(lines[0]).to.match(/memory: the heap grew to \d+ MiB; compacted the heap in \d+ ms/);
+        expect(held.length).to.be.above(0);
+      } finally {
+        memory.stop();
+      }
+    });
   });
 });
