@@ -46,7 +46,7 @@ export interface PublicationUpdate {
 }
 
 interface Entry extends Publication, Scheduled {
-  /** The source address of the initial PUBLISH ('' when restored: it is not stored), for the per-source cap. */
+  /** The source address of the initial PUBLISH, for the per-source cap ('' for a row stored before it was kept). */
   readonly address: string;
 }
 
@@ -61,18 +61,18 @@ function frozen({ state, subtype, message }: PresenceState): PresenceState {
 }
 
 function toRecord(entry: Entry): PublicationRecord {
-  const { etag, name, state, source, changedAt, expiresAt, version } = entry;
-  return { etag, name, state: state.state, subtype: state.subtype, message: state.message, source, changedAt, expiresAt, version };
+  const { etag, name, state, source, changedAt, expiresAt, version, address } = entry;
+  return { etag, name, state: state.state, subtype: state.subtype, message: state.message, source, changedAt, expiresAt, version, address };
 }
 
-function fromRecord(record: PublicationRecord, address = ''): Entry {
-  const { etag, name, state, subtype, message, source, changedAt, expiresAt, version } = record;
+function fromRecord(record: PublicationRecord): Entry {
+  const { etag, name, state, subtype, message, source, changedAt, expiresAt, version, address } = record;
   return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, version, address, dueAt: 0, heapIndex: -1 };
 }
 
 /** What is wrong with a stored publication, if anything (a broken file must not stop the start). */
 function recordProblem(record: PublicationRecord): string | undefined {
-  for (const field of ['etag', 'name', 'subtype', 'message', 'source'] as const) {
+  for (const field of ['etag', 'name', 'subtype', 'message', 'source', 'address'] as const) {
     if (typeof record[field] !== 'string') return `${field} is not text`;
   }
   if (!isStateName(record.state)) return 'unknown state';
@@ -120,7 +120,7 @@ export class Publications {
     let overCaps = 0;
     for (const record of await this.store.loadPublications()) {
       if (recordProblem(record) !== undefined) unreadable++;
-      else if (this.capReached(record.name, '') !== undefined) overCaps++;
+      else if (this.capReached(record.name, record.address) !== undefined) overCaps++;
       else this.insert(fromRecord(record));
     }
     if (unreadable > 0) this.log.warn(`store: skipped ${unreadable} unreadable publication record(s)`);
@@ -197,19 +197,15 @@ export class Publications {
 
   /**
    * Re-reads a name's publications from the store (another node changed them), after every change of ours in
-   * flight. Entries this node received keep their source address for the per-source cap.
+   * flight. The stored source addresses keep the per-source cap whichever node received each one.
    */
   reread(name: string): Promise<void> {
     return this.serially(async () => {
       const records = await this.store.getPublications(name);
       const now = Date.now();
-      const addresses = new Map<string, string>();
-      for (const entry of [...(this.byName.get(name) ?? [])]) {
-        addresses.set(entry.etag, entry.address);
-        this.delete(entry);
-      }
+      for (const entry of [...(this.byName.get(name) ?? [])]) this.delete(entry);
       for (const record of records) {
-        if (recordProblem(record) === undefined && record.expiresAt > now) this.insert(fromRecord(record, addresses.get(record.etag)));
+        if (recordProblem(record) === undefined && record.expiresAt > now) this.insert(fromRecord(record));
       }
     });
   }
@@ -223,7 +219,7 @@ export class Publications {
     if (this.byEtag.size >= this.caps.maxPublications) return REFUSALS.publicationsFull;
     const live = this.live(name) as Entry[];
     if (live.length >= this.caps.maxPublicationsPerPresentity) return REFUSALS.publicationsPerPresentity;
-    // Restored publications have no address: they count only against the presentity.
+    // A row stored before addresses were kept has none: it counts only against the presentity.
     if (address !== '' && live.filter((entry) => entry.address === address).length >= this.caps.maxPublicationsPerSource) {
       return REFUSALS.publicationsPerSource;
     }

@@ -51,6 +51,7 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      version    INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  "ALTER TABLE publications ADD COLUMN address TEXT NOT NULL DEFAULT '';",
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -66,7 +67,7 @@ interface PresenceRow {
 }
 
 const PRESENCE_COLUMNS = 'name, state, subtype, message, base64, updated_at AS updatedAt, version';
-const PUBLICATION_COLUMNS = 'etag, name, state, subtype, message, source, changed_at AS changedAt, expires_at AS expiresAt, version';
+const PUBLICATION_COLUMNS = 'etag, name, state, subtype, message, source, changed_at AS changedAt, expires_at AS expiresAt, version, address';
 const SUBSCRIPTION_COLUMNS = 'id, expires_at AS expiresAt, data, owner';
 
 function toPresenceRecord(row: PresenceRow): PresenceRecord {
@@ -113,7 +114,7 @@ class SqliteStore implements Store {
   private readonly selectSubscriptionsAfter: Database.Statement<[number, number, string, number], SubscriptionRecord>;
   private readonly removeExpiredSubscriptions: Database.Statement<[number]>;
   private readonly writeSubscriptionBatch: (upserts: SubscriptionRecord[], deletes: string[]) => void;
-  private readonly upsertPublication: Database.Statement<[string, string, string, string, string, string, number, number, number]>;
+  private readonly upsertPublication: Database.Statement<[string, string, string, string, string, string, number, number, number, string]>;
   private readonly removePublication: Database.Statement<[string]>;
   private readonly selectPublications: Database.Statement<[], PublicationRecord>;
   private readonly selectPublicationsOf: Database.Statement<[string], PublicationRecord>;
@@ -157,8 +158,8 @@ class SqliteStore implements Store {
       for (const id of deletes) this.removeSubscription.run(id);
     });
     this.upsertPublication = db.prepare(
-      `INSERT OR REPLACE INTO publications (etag, name, state, subtype, message, source, changed_at, expires_at, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO publications (etag, name, state, subtype, message, source, changed_at, expires_at, version, address)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.removePublication = db.prepare('DELETE FROM publications WHERE etag = ?');
     this.selectPublications = db.prepare(`SELECT ${PUBLICATION_COLUMNS} FROM publications`);
@@ -166,8 +167,8 @@ class SqliteStore implements Store {
     this.removeExpiredPublications = db.prepare('DELETE FROM publications WHERE expires_at <= ?');
     this.replacePublication = db.transaction((record: PublicationRecord, replaces: string | undefined) => {
       if (replaces !== undefined) this.removePublication.run(replaces);
-      const { etag, name, state, subtype, message, source, changedAt, expiresAt, version } = record;
-      this.upsertPublication.run(etag, name, state, subtype, message, source, changedAt, expiresAt, version);
+      const { etag, name, state, subtype, message, source, changedAt, expiresAt, version, address } = record;
+      this.upsertPublication.run(etag, name, state, subtype, message, source, changedAt, expiresAt, version, address);
     });
     this.upsertDocument = db.prepare('INSERT OR REPLACE INTO documents (key, data) VALUES (?, ?)');
     this.removeDocument = db.prepare('DELETE FROM documents WHERE key = ?');

@@ -61,6 +61,8 @@ export interface PublicationRecord {
   expiresAt: number;
   /** The state key's version when the published state last changed (Store.nextVersion). */
   version: number;
+  /** The address the initial PUBLISH came from, so the per-source cap still counts it after a restart ('' unknown). */
+  address: string;
 }
 
 /** A small JSON document kept by key: the panel's state list ('panel/states'), a user's settings ('panel/settings/6001'). */

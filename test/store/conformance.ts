@@ -38,7 +38,7 @@ function subscription(id: string, expiresAt = 1_732_278_900_000, data = `{"dialo
 function publication(etag: string, overrides: Partial<PublicationRecord> = {}): PublicationRecord {
   return {
     etag, name: '6002', state: 'away', subtype: 'lunch', message: 'back at two', source: 'sip:6002@pbx (Linphone/5.2)',
-    changedAt: 1_732_278_896_123, expiresAt: 1_732_278_900_000, version: 1, ...overrides,
+    changedAt: 1_732_278_896_123, expiresAt: 1_732_278_900_000, version: 1, address: '192.0.2.10', ...overrides,
   };
 }
 

@@ -42,7 +42,7 @@ describe('sqlite store migration from version 1', function () {
       expect(await store.loadSubscriptions()).to.deep.equal([{ id: 'dialog-1', expiresAt: 1_732_278_900_000, data: '{}', owner: '' }]);
       expect(await store.nextVersion('CustomPresence:6002')).to.equal(1);
       const record: PublicationRecord = {
-        etag: 'e1', name: '6002', state: 'away', subtype: '', message: '', source: 'sip:6002@pbx', changedAt: 1, expiresAt: 2, version: 1,
+        etag: 'e1', name: '6002', state: 'away', subtype: '', message: '', source: 'sip:6002@pbx', changedAt: 1, expiresAt: 2, version: 1, address: '192.0.2.10',
       };
       await store.savePublication(record);
       expect(await store.loadPublications()).to.deep.equal([record]);

@@ -54,7 +54,7 @@ describe('presence/publications', () => {
     expect(publications.live('6002')).to.deep.equal([added]);
     expect(changes).to.deep.equal(['6002']);
     expect(await store.loadPublications()).to.deep.equal([{
-      etag: added!.etag, name: '6002', state: 'away', subtype: '', message: 'lunch', source: SOURCE, changedAt: 1001, expiresAt, version: 1001,
+      etag: added!.etag, name: '6002', state: 'away', subtype: '', message: 'lunch', source: SOURCE, changedAt: 1001, expiresAt, version: 1001, address: '',
     }]);
   });
 
@@ -151,7 +151,7 @@ describe('presence/publications', () => {
 
   describe('load', () => {
     function record(etag: string, expiresAt: number): PublicationRecord {
-      return { etag, name: '6002', state: 'xa', subtype: 'travel', message: 'abroad', source: SOURCE, changedAt: 5, expiresAt, version: 5 };
+      return { etag, name: '6002', state: 'xa', subtype: 'travel', message: 'abroad', source: SOURCE, changedAt: 5, expiresAt, version: 5, address: '192.0.2.10' };
     }
 
     it('restores live publications, frozen, and purges expired ones from the store', async () => {
@@ -164,6 +164,27 @@ describe('presence/publications', () => {
       expect(Object.isFrozen(restored!.state)).to.equal(true);
       expect((await store.loadPublications()).map((entry) => entry.etag)).to.deep.equal(['live']);
       expect(changes).to.deep.equal([]);
+    });
+
+    it('counts restored publications against the per-source cap of the address they came from', async () => {
+      const capped = new Publications(store, (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }),
+        createLogger('error', () => undefined), { ...DEFAULT_PUBLICATION_CAPS, maxPublicationsPerSource: 2 });
+      try {
+        await capped.add('6002', AWAY, SOURCE, Date.now() + HOUR, '192.0.2.10');
+        await capped.add('6002', AWAY, SOURCE, Date.now() + HOUR, '192.0.2.10');
+      } finally {
+        capped.stop();
+      }
+      // After a restart, the two stored ones still count for 192.0.2.10, and for no one else.
+      const restarted = new Publications(store, (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }),
+        createLogger('error', () => undefined), { ...DEFAULT_PUBLICATION_CAPS, maxPublicationsPerSource: 2 });
+      try {
+        await restarted.load();
+        expect(await restarted.add('6002', DND, SOURCE, Date.now() + HOUR, '192.0.2.10')).to.deep.include({ status: 403 });
+        expect(await restarted.add('6002', DND, SOURCE, Date.now() + HOUR, '192.0.2.11')).to.have.property('etag');
+      } finally {
+        restarted.stop();
+      }
     });
 
     it('schedules the restored publications for expiry', async () => {
