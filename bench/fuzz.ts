@@ -19,8 +19,11 @@ function option(name: string, fallback: number): number {
 
 const COUNT = option('count', 200_000);
 const SECONDS = option('seconds', 100);
-/** How long the server may take to give memory back once the flood is over (its idle check runs every 30 s). */
-const SETTLE_SECONDS = option('settle', 40);
+/**
+ * How long the server may take to give memory back once the flood is over: the transactions of the flood end with
+ * the second Timer J rotation (2 × 32 s) after it, and the compaction that returns their pages follows.
+ */
+const SETTLE_SECONDS = option('settle', 70);
 
 function tag(): string {
   return randomBytes(4).toString('hex');
