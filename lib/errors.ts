@@ -104,6 +104,10 @@ export const ERRORS = {
   USERS_ONLY: define('USERS_ONLY', 403, 'Forbidden (only users, the endpoints of pjsip.conf, have settings)', 403),
   NO_SUCH_STATE_ENTRY: define('NO_SUCH_STATE_ENTRY', 404, 'Not Found (no state list entry %s)', 404),
   STREAMS_FULL: define('STREAMS_FULL', 503, 'Service Unavailable (event stream limit reached)', 503),
+  // The CLI's control socket (lib/control/control-server.ts).
+  NO_MATCHING_HINT: define('NO_MATCHING_HINT', 404, 'No hints matching extension %s', 404),
+  NO_SUCH_PUBLICATION: define('NO_SUCH_PUBLICATION', 404, 'No live publication with entity-tag %s (see presencestate publications)', 404),
+  NO_SUCH_SUBSCRIPTION: define('NO_SUCH_SUBSCRIPTION', 404, 'No active subscription with ID %s (see presencestate subscriptions)', 404),
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -8,6 +8,7 @@ import { PresenceCommands } from './control/commands.js';
 import { DeviceService } from './devices/device-service.js';
 import { DialogPackage } from './devices/dialog-package.js';
 import { ControlServer } from './control/control-server.js';
+import type { ReloadPart } from './control/format.js';
 import { HintDirectory } from './presence/hint-directory.js';
 import { PresenceService } from './presence/presence-service.js';
 import { PublishHandler } from './presence/publish-handler.js';
@@ -162,8 +163,8 @@ export class PresenceServer {
     const restored = await manager.restore(hints.current, (persisted, eventPackage, hint) => restoreSubscription(persisted, eventPackage, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
-    const commands = new PresenceCommands(presence, manager, () => hints.current, devices);
-    this.control = new ControlServer(config.dataDir, commands, log);
+    const commands = new PresenceCommands({ presence, manager, dialplan: () => hints.current, devices, context: config.context });
+    this.control = new ControlServer({ dataDir: config.dataDir, commands, reload: () => this.reload(), log });
     await this.control.listen();
     if (config.ami && amiConfig) {
       const services = { commands, presence, devices, dialplan: () => hints.current, defaultContext: config.context, log };
@@ -242,12 +243,21 @@ export class PresenceServer {
     return this.hints.current.hints.length;
   }
 
-  /** SIGHUP: re-read the dialplan (and the AMI users and pjsip.conf); a file that cannot be read keeps the old one. */
-  reload(): void {
-    this.reloadAmi();
-    this.reloadLists();
-    this.endpoints?.reload();
-    this.hints.reload();
+  /**
+   * SIGHUP and `presencestate reload`: re-read the dialplan (and the AMI users and pjsip.conf); a file that cannot be
+   * read keeps the old one. Says what each part did.
+   */
+  reload(): ReloadPart[] {
+    const parts: ReloadPart[] = [];
+    const ami = this.reloadAmi();
+    if (ami) parts.push({ part: 'AMI users', ...ami });
+    const lists = this.reloadLists();
+    if (lists) parts.push({ part: 'resource lists', ...lists });
+    const endpoints = this.endpoints?.reload();
+    if (endpoints) parts.push({ part: 'pjsip.conf', ...endpoints });
+    const dialplan = this.hints.reload();
+    parts.push({ part: 'dialplan', ok: dialplan.ok, detail: dialplan.ok ? `${dialplan.hints} hints from ${dialplan.file}` : `${dialplan.error}; keeping the previous dialplan` });
+    return parts;
   }
 
   /** Stops listening and closes the store. Subscriptions are left as they are, not terminated. */
@@ -312,28 +322,36 @@ export class PresenceServer {
     if (lists.size > 0) this.log.info(`resource lists from ${this.config.pjsipFile}: ${[...lists.keys()].join(', ')}`);
   }
 
-  private reloadLists(): void {
-    if (this.config.pjsipFile === undefined) return;
+  private reloadLists(): Omit<ReloadPart, 'part'> | undefined {
+    if (this.config.pjsipFile === undefined) return undefined;
     try {
       const lists = this.loadLists();
       for (const listPackage of this.listPackages) listPackage.useLists(listsOf(lists, listPackage.event));
-      this.log.info(`reload: ${lists.size} resource list(s) from ${this.config.pjsipFile}`);
+      const detail = `${lists.size} resource list(s) from ${this.config.pjsipFile}`;
+      this.log.info(`reload: ${detail}`);
+      return { ok: true, detail };
     } catch (error) {
-      this.log.error(`reload: ${(error as Error).message}; keeping the previous resource lists`);
+      const detail = `${(error as Error).message}; keeping the previous resource lists`;
+      this.log.error(`reload: ${detail}`);
+      return { ok: false, detail };
     }
   }
 
-  private reloadAmi(): void {
-    if (!this.ami || !this.config.ami) return;
+  private reloadAmi(): Omit<ReloadPart, 'part'> | undefined {
+    if (!this.ami || !this.config.ami) return undefined;
     try {
       const next = this.loadAmiConfig(this.config.ami.configFile);
       // An emptied users file (truncated, overwritten) would lock every manager client out.
       if (next.users.size === 0) throw new Error(`${this.config.ami.configFile} defines no AMI users`);
       this.ami.useConfig(next);
       this.amiConfig = next;
-      this.log.info(`reload: AMI users from ${this.config.ami.configFile}`);
+      const detail = `${next.users.size} user(s) from ${this.config.ami.configFile}`;
+      this.log.info(`reload: AMI ${detail}`);
+      return { ok: true, detail };
     } catch (error) {
-      this.log.error(`reload: ${(error as Error).message}; keeping the previous AMI users`);
+      const detail = `${(error as Error).message}; keeping the previous AMI users`;
+      this.log.error(`reload: ${detail}`);
+      return { ok: false, detail };
     }
   }
 

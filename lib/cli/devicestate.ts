@@ -4,16 +4,16 @@ import type { ChangeResult } from '../control/commands.js';
 import type { ControlRequest } from '../control/control-protocol.js';
 import { formatChange, formatDeviceList, type DeviceListRow } from '../control/format.js';
 import { DEVICE_STATES } from '../devices/device-state.js';
-import { runControl } from './run-control.js';
+import { addJsonFlag, runControl } from './run-control.js';
 
 function run(request: ControlRequest, print: (result: never) => string): Promise<void> {
   return runControl(program, request, print);
 }
 
-const program = addOptionFlags(
+const program = addJsonFlag(addOptionFlags(
   addCommonFlags(new Command('devicestate').description('Change and list Custom: device states of a running presenced, like Asterisk\'s "devicestate" CLI')),
   ['dataDir'],
-);
+));
 
 program
   .command('change')

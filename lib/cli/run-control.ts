@@ -18,11 +18,16 @@ export async function runControl(program: Command, request: ControlRequest, prin
       process.exitCode = 1;
       return;
     }
-    const text = print(response.result as never);
+    const text = program.opts<{ json?: boolean }>().json ? JSON.stringify(response.result, null, 2) : print(response.result as never);
     process.stdout.write(text.endsWith('\n') ? text : text + '\n');
   } catch (error) {
     if (!(error instanceof ControlUnavailableError || error instanceof ConfigError)) throw error;
     process.stderr.write(`${program.name()}: ${error.message}\n`);
     process.exitCode = 1;
   }
+}
+
+/** `--json`: every command prints its result as JSON, for scripts, instead of the text an admin reads. */
+export function addJsonFlag(program: Command): Command {
+  return program.option('--json', 'print the result as JSON (for scripts)');
 }

@@ -5,8 +5,12 @@
 export type ControlRequest =
   | { command: 'change'; entity: string; value: string }
   | { command: 'list' }
-  | { command: 'hints' }
-  | { command: 'subscriptions' }
+  | { command: 'hints'; exten?: string }
+  | { command: 'subscriptions'; resource?: string }
+  | { command: 'subscription-kick'; id: string }
+  | { command: 'publications' }
+  | { command: 'publication-remove'; etag: string }
+  | { command: 'reload' }
   | { command: 'stats' }
   | { command: 'device-change'; device: string; state: string }
   | { command: 'device-list' };

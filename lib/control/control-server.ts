@@ -4,15 +4,31 @@ import path from 'node:path';
 import { PresencedError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import type { PresenceCommands } from './commands.js';
+import { formatReload, type ReloadPart } from './format.js';
 import { CONTROL_SOCKET, MAX_CONTROL_REQUEST, type ControlRequest, type ControlResponse } from './control-protocol.js';
+
+export interface ControlServerOptions {
+  /** The socket is `presenced.sock` in this directory. */
+  dataDir: string;
+  commands: PresenceCommands;
+  /** Re-reads the configuration files, as SIGHUP does, and says what each part did. */
+  reload: () => ReloadPart[];
+  log: Logger;
+}
 
 /** The daemon's end of the `presencestate` and `devicestate` CLIs: a Unix socket in the data directory. */
 export class ControlServer {
   private server: net.Server | undefined;
   readonly socketPath: string;
+  private readonly commands: PresenceCommands;
+  private readonly reload: () => ReloadPart[];
+  private readonly log: Logger;
 
-  constructor(dataDir: string, private readonly commands: PresenceCommands, private readonly log: Logger) {
+  constructor({ dataDir, commands, reload, log }: ControlServerOptions) {
     this.socketPath = path.join(dataDir, CONTROL_SOCKET);
+    this.commands = commands;
+    this.reload = reload;
+    this.log = log;
   }
 
   async listen(): Promise<void> {
@@ -85,9 +101,24 @@ export class ControlServer {
         case 'list':
           return { ok: true, result: this.commands.list() };
         case 'hints':
-          return { ok: true, result: this.commands.hints() };
+          return { ok: true, result: this.commands.hints(optionalText(request.exten)) };
         case 'subscriptions':
-          return { ok: true, result: this.commands.subscriptions() };
+          return { ok: true, result: this.commands.subscriptions(optionalText(request.resource)) };
+        case 'subscription-kick': {
+          const result = this.commands.kickSubscription(String(request.id));
+          this.log.info(`control: subscription ${result.id} of ${result.watcher} to ${result.resource} ended (deactivated)`);
+          return { ok: true, result };
+        }
+        case 'publications':
+          return { ok: true, result: this.commands.publications() };
+        case 'publication-remove':
+          return { ok: true, result: await this.commands.removePublication(String(request.etag)) };
+        case 'reload': {
+          const parts = this.reload();
+          // A part that could not be read keeps its previous version: the command failed, and says which part.
+          if (parts.some((part) => !part.ok)) return { ok: false, error: formatReload(parts).trimEnd() };
+          return { ok: true, result: parts };
+        }
         case 'stats':
           return { ok: true, result: this.commands.stats() };
         case 'device-change': {
@@ -109,4 +140,9 @@ export class ControlServer {
       return { ok: false, error: `internal error: ${(error as Error).message}` };
     }
   }
+}
+
+/** A request field that may be absent; anything present is taken as text. */
+function optionalText(value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : String(value);
 }

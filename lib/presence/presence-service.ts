@@ -19,7 +19,18 @@ export interface PresenceServiceEvents {
 }
 
 /** The source that counts for a name: the CLI/AMI setting or a live publication. */
-type Source = { setting: PresenceRecord } | { publication: Publication };
+export type Source = { setting: PresenceRecord } | { publication: Publication };
+
+/** A name's effective state and where it comes from (undefined: nothing, not_set). */
+export interface EffectiveState {
+  name: string;
+  state: PresenceState;
+  source: Source | undefined;
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
 
 export interface PresenceServiceOptions {
   store: Store;
@@ -61,7 +72,7 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
     this.bus = bus;
     this.node = node;
     this.log = log;
-    this.publications = new Publications(store, (name, version) => this.changedHere(name, version, 'sip'), (name) => this.newStamp(name), log, caps);
+    this.publications = new Publications(store, (name, version, source = 'sip') => this.changedHere(name, version, source), (name) => this.newStamp(name), log, caps);
   }
 
   /** Reads the store, then follows the other nodes' changes. */
@@ -102,7 +113,19 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
 
   /** The CLI/AMI settings (not the effective states: publications are not listed). */
   list(): PresenceRecord[] {
-    return [...this.records.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.records.values()].sort(byName);
+  }
+
+  /** Every name with a state, set or published, in name order: its effective state and the source it comes from. */
+  effectiveStates(): EffectiveState[] {
+    const names = [...new Set([...this.records.keys(), ...this.publications.names()])].sort();
+    return names.map((name) => ({ name, state: this.states.get(name) ?? NOT_SET, source: this.winner(name) }));
+  }
+
+  /** An administrator removes a publication (the phone's next refresh gets 412 and publishes anew). */
+  async removePublication(etag: string, source: string): Promise<Publication | undefined> {
+    const publication = this.publications.withTag(etag);
+    return publication && this.publications.remove(publication.name, etag, source);
   }
 
   /** Stores the new setting durably; it becomes the effective state (it is the latest change), and listeners are

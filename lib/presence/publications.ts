@@ -97,12 +97,12 @@ export class Publications {
 
   /**
    * @param changed called after any change to a name's publications (added, updated, removed, expired), with the
-   *   version the change took when it took one (a new or modified state)
+   *   version the change took when it took one (a new or modified state), and who removed it when not the publisher
    * @param stamp gives a new state its changedAt and version; the owner compares them with its own changes
    */
   constructor(
     private readonly store: Store,
-    private readonly changed: (name: string, version?: number) => void,
+    private readonly changed: (name: string, version?: number, source?: string) => void,
     private readonly stamp: (name: string) => Promise<Stamp>,
     private readonly log: Logger,
     private readonly caps: PublicationCaps = DEFAULT_PUBLICATION_CAPS,
@@ -183,14 +183,22 @@ export class Publications {
     });
   }
 
-  /** A PUBLISH with Expires: 0. Undefined when `etag` is not a live publication of `name` (412). */
-  remove(name: string, etag: string): Promise<Publication | undefined> {
+  /** The live publication with this entity-tag, whatever its name. */
+  withTag(etag: string): Publication | undefined {
+    return this.byEtag.get(etag);
+  }
+
+  /**
+   * A PUBLISH with Expires: 0, or an administrator's removal (`source` says who, for the audit line). Undefined when
+   * `etag` is not a live publication of `name` (412).
+   */
+  remove(name: string, etag: string, source = 'sip'): Promise<Publication | undefined> {
     return this.serially(async () => {
       const current = this.find(name, etag);
       if (!current) return undefined;
       await this.store.deletePublication(etag);
       this.delete(current);
-      this.changed(name);
+      this.changed(name, undefined, source);
       return current;
     });
   }

@@ -22,19 +22,23 @@ export class EndpointDirectory {
     return this.config;
   }
 
-  reload(): void {
-    if (this.file === undefined) return;
+  /** Reads the file again; one that cannot be used keeps the previous endpoints. Undefined without a file. */
+  reload(): { ok: boolean; detail: string } | undefined {
+    if (this.file === undefined) return undefined;
     try {
       this.config = loadSecurityConfig(this.file);
     } catch (error) {
-      this.log.error(`reload: ${(error as Error).message}; keeping the previous endpoints`);
-      return;
+      const detail = `${(error as Error).message}; keeping the previous endpoints`;
+      this.log.error(`reload: ${detail}`);
+      return { ok: false, detail };
     }
-    this.describe('reload');
+    return { ok: true, detail: this.describe('reload') };
   }
 
-  private describe(what: string): void {
+  private describe(what: string): string {
     const { endpoints, acls, file } = this.config!;
-    this.log.info(`${what}: ${endpoints.size} endpoint(s) and ${acls.length} acl(s) from ${file}`);
+    const detail = `${endpoints.size} endpoint(s) and ${acls.length} acl(s) from ${file}`;
+    this.log.info(`${what}: ${detail}`);
+    return detail;
   }
 }

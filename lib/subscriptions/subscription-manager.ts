@@ -96,6 +96,11 @@ export class SubscriptionManager {
     return this.byDialog.values();
   }
 
+  /** The live subscription with this local tag (its ID in listings), if any. */
+  byId(localTag: string): Subscription | undefined {
+    return this.byDialog.get(localTag);
+  }
+
   /** RFC 3261 §12.2.2: the dialog with this Call-ID, local tag (the request's To tag) and remote tag (its From tag). */
   find(callId: string, localTag: string, remoteTagOfRequest: string | undefined): Subscription | undefined {
     const subscription = this.byDialog.get(localTag);

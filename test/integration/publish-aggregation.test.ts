@@ -60,9 +60,10 @@ describe('integration: PUBLISH aggregation, expiry and restart', function () {
     const softphone = await publishOk(client, { body: rpidBody('away', 'softphone') });
     expect(await nextState(watcher)).to.equal('away,,softphone');
 
-    // `presencestate list` keeps showing the CLI setting; `hints` shows the effective state.
+    // `presencestate list` and `hints` agree: the effective state, with the publication it comes from.
     const listing = await server.cli(['list']);
-    expect(listing.stdout).to.match(/State:\s*'xa'/);
+    expect(listing.stdout).to.match(/State:\s*'away'/);
+    expect(listing.stdout).to.include(`Source: 'PUBLISH ${softphone} from `);
     expect(await effectivePresence(server, '6002')).to.equal('away');
 
     await change(server, 'chat,,cli again');

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import {
-  formatChange, formatHints, formatPresenceList, formatStats, formatSubscriptions, type HintRow, type PresenceListRow,
-  type SubscriptionRow,
+  formatChange, formatHints, formatPresenceList, formatPublications, formatReload, formatStats, formatSubscriptions, type HintRow,
+  type PresenceListRow, type PublicationRow, type SubscriptionRow,
 } from '../../lib/control/format.js';
 
 function golden(name: string): string {
@@ -13,12 +13,12 @@ function golden(name: string): string {
 describe('control/format', () => {
   describe('formatPresenceList', () => {
     const rows: PresenceListRow[] = [
-      { name: 'lamp3', state: 'xa', subtype: 'On vacation', message: '', base64: true },
-      { name: '6002', state: 'away', subtype: 'at home', message: 'Sick with the flu', base64: false },
-      { name: 'lamp2', state: 'dnd', subtype: '', message: 'Trying to get work done', base64: false },
+      { name: 'lamp3', state: 'xa', subtype: 'On vacation', message: '', base64: true, source: 'setting' },
+      { name: '6002', state: 'away', subtype: 'at home', message: 'Sick with the flu', base64: false, source: 'setting' },
+      { name: 'lamp2', state: 'dnd', subtype: '', message: 'Trying to get work done', base64: false, source: 'publication', publisher: 'sip:lamp2@pbx (Linphone/5.2)', etag: '0f1e2d3c4b5a6978' },
     ];
 
-    it('prints the states like Asterisk, sorted by name, base64 values re-encoded', () => {
+    it('prints the states like Asterisk, sorted by name, base64 values re-encoded, each with its source', () => {
       expect(formatPresenceList(rows)).to.equal(golden('presence-list'));
     });
 
@@ -33,9 +33,10 @@ describe('control/format', () => {
     });
 
     it('keeps control characters out of the terminal', () => {
-      const output = formatPresenceList([{ name: 'x\u001b[2J', state: 'away', subtype: '', message: 'a\u0007b', base64: false }]);
+      const output = formatPresenceList([{ name: 'x\u001b[2J', state: 'away', subtype: '', message: 'a\u0007b', base64: false, source: 'publication', publisher: 'sip:x@y (\u001b[31m)' }]);
       expect(output).to.include("--- Name: 'CustomPresence:x[2J'");
       expect(output).to.include("--- Message: 'ab'");
+      expect(output).to.include("--- Source: 'PUBLISH  from sip:x@y ([31m)'");
     });
   });
 
@@ -79,9 +80,9 @@ describe('control/format', () => {
 
   describe('formatSubscriptions', () => {
     const rows: SubscriptionRow[] = [
-      { resource: '6002@default', watcher: 'sip:6001@example.com', userAgent: 'Digium D65 2_9_16', transport: 'UDP 127.0.0.1:5090', expiresIn: 3599.7 },
-      { resource: '7777@from-internal', watcher: 'sip:alice@example.com', userAgent: 'Linphone/5.2 (belle-sip/5.2)', transport: 'TCP [::1]:40512', expiresIn: 42 },
-      { resource: '6005@default', watcher: 'sip:bob@example.com', userAgent: 'Zoé\u001b[31m 中文', transport: 'UDP 10.0.0.7:5060', expiresIn: -1 },
+      { id: 'a1b2c3d4', resource: '6002@default', event: 'presence', watcher: 'sip:6001@example.com', userAgent: 'Digium D65 2_9_16', transport: 'UDP 127.0.0.1:5090', expiresIn: 3599.7 },
+      { id: '0f0e0d0c0b0a', resource: '7777@from-internal', event: 'dialog', watcher: 'sip:alice@example.com', userAgent: 'Linphone/5.2 (belle-sip/5.2)', transport: 'TCP [::1]:40512', expiresIn: 42 },
+      { id: 'ffee', resource: '6005@default', event: 'presence', watcher: 'sip:bob@example.com', userAgent: 'Zoé\u001b[31m 中文', transport: 'UDP 10.0.0.7:5060', expiresIn: -1 },
     ];
 
     it('prints aligned columns under a header, then the count', () => {
@@ -94,6 +95,31 @@ describe('control/format', () => {
 
     it('uses the singular for one subscription', () => {
       expect(formatSubscriptions(rows.slice(0, 1)).endsWith('\n1 active subscription\n')).to.equal(true);
+    });
+  });
+
+  describe('formatPublications', () => {
+    const rows: PublicationRow[] = [
+      { etag: '5e1f00aa12345678', entity: 'CustomPresence:6002', state: 'dnd', subtype: '', message: '', publisher: 'sip:6002@pbx (Digium D65)', expiresIn: 3599.4, effective: true },
+      { etag: '00c0ffee00c0ffee', entity: 'CustomPresence:6002', state: 'away', subtype: '', message: '', publisher: 'sip:6002@pbx (Zoé\u001b[31m)', expiresIn: 61, effective: false },
+    ];
+
+    it('prints aligned columns under a header, then the count', () => {
+      expect(formatPublications(rows)).to.equal(golden('publications'));
+    });
+
+    it('prints the header and a zero count when there are none', () => {
+      expect(formatPublications([])).to.equal('ETag  Entity  State  In effect  Publisher  Expires\n0 live publications\n');
+    });
+  });
+
+  describe('formatReload', () => {
+    it('prints one line per part, saying which were not reloaded', () => {
+      expect(formatReload([
+        { part: 'pjsip.conf', ok: true, detail: '3 endpoint(s) and 0 acl(s) from /etc/asterisk/pjsip.conf' },
+        { part: 'dialplan', ok: false, detail: '/etc/asterisk/extensions.conf has no hints; keeping the previous dialplan' },
+      ])).to.equal('Reloaded pjsip.conf: 3 endpoint(s) and 0 acl(s) from /etc/asterisk/pjsip.conf\n' +
+        'Not reloaded dialplan: /etc/asterisk/extensions.conf has no hints; keeping the previous dialplan\n');
     });
   });
 });
