@@ -62,6 +62,9 @@ import { UserSettingsStore } from './panel/user-settings.js';
 import type { Dialplan } from './presence/hints.js';
 import type { Logger } from './util/log.js';
 import { WebhookSender } from './webhooks/webhook-sender.js';
+import { Metrics } from './metrics/metrics.js';
+import { registerMetricsRoutes } from './control/http/metrics-routes.js';
+import { registerHealthRoutes } from './control/http/health-routes.js';
 import type { ServerConfig } from './config/server-config.js';
 
 export type { ServerConfig } from './config/server-config.js';
@@ -83,9 +86,18 @@ export class PresenceServer {
   private readonly listPackages: ResourceListPackage[] = [];
   private endpoints: EndpointDirectory | undefined;
   private webhooks: WebhookSender | undefined;
+  private readonly metrics: Metrics;
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
     this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, allowEmpty: config.allowEmptyDialplan, log });
+    this.metrics = new Metrics({
+      subscriptions: () => [...(this.manager?.all() ?? [])].map((subscription) => ({ event: subscription.eventPackage.event, transport: subscription.flow.kind.via })),
+      connections: () => (this.stack?.listening() ?? []).flatMap((transport) =>
+        transport instanceof StreamTransport || transport instanceof WsTransport ? [{ transport: transport.kind.via, count: transport.connectionCount }] : []),
+      publications: () => this.presence?.publications.size ?? 0,
+      amiSessions: () => this.ami?.sessionCount ?? 0,
+      overloaded: () => this.loadMonitor?.overloaded() ?? false,
+    });
   }
 
   async start(): Promise<void> {
@@ -103,7 +115,7 @@ export class PresenceServer {
     } catch (error) {
       log.warn(`cannot make ${config.dataDir} private (0700): ${(error as Error).message}`);
     }
-    this.store = await openStore(config.store, config.dataDir, (message) => log.warn(`store: ${message}`));
+    this.store = this.metrics.timed(await openStore(config.store, config.dataDir, (message) => log.warn(`store: ${message}`)));
     this.bus = await openChangeBus(config.store);
     const presence = new PresenceService({ store: this.store, bus: this.bus, node: config.node, log, caps: config.limits });
     this.presence = presence;
@@ -127,11 +139,15 @@ export class PresenceServer {
     reclaimer.watchIdleHeap();
     const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left), config.limits);
     this.stack = stack;
+    stack.observe(this.metrics.sip);
     this.loadMonitor = new LoadMonitor(config.overload, log);
     stack.useOverloadGate(this.loadMonitor);
     this.loadMonitor.start();
     const notifier = new Notifier({ stack, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });
     manager.attach(notifier);
+    manager.onFanOutDone = (seconds) => this.metrics.fanOutDone(seconds);
+    presence.on('change', (_provider, _state, _record, source) => this.metrics.stateChanged(source));
+    devices.on('change', () => this.metrics.deviceChanged());
     presence.on('change', (provider) => manager.stateChanged(provider));
     devices.on('change', (device) => manager.stateChanged(device));
     const flows = new FlowPool();
@@ -229,6 +245,8 @@ export class PresenceServer {
     registerExtensionRoutes(http.app, { commands, accounts, dialplan, defaultContext });
     const ownDevices = (user: string): string[] => Object.values(MODE_DEVICES).map((prefix) => prefix + user);
     registerEventRoutes(http.app, { events: new EventLog(), presence, devices, stateList, loginStates, hints, defaultContext, ownDevices });
+    registerMetricsRoutes(http.app, this.metrics);
+    registerHealthRoutes(http.app, { storeWritable: () => this.manager?.storeRefusal() === undefined, overloaded: () => this.loadMonitor?.overloaded() ?? false });
     this.serveWebSocketOn(http.app.server);
     await http.listen();
   }

@@ -228,7 +228,7 @@ export const OPTIONS = {
   }),
   http: option({
     flag: 'http', arg: 'host:port', section: 'http', key: 'listen', parse: listenAddress, defaultText: 'off',
-    help: 'the presence panel (a web page at /) and its HTTP API (/api/v1, OpenAPI at /openapi.json), e.g. 127.0.0.1:8088',
+    help: 'the presence panel (a web page at /), its HTTP API (/api/v1, OpenAPI at /openapi.json), Prometheus /metrics and /healthz, e.g. 127.0.0.1:8088',
   }),
   httpLogoutGrace: option({
     flag: 'http-logout-grace', arg: 's', section: 'http', key: 'logout_grace', default: 30, parse: wholeSeconds,

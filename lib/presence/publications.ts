@@ -127,6 +127,11 @@ export class Publications {
     if (overCaps > 0) this.log.warn(`store: left out ${overCaps} stored publication(s) over the limits`);
   }
 
+  /** How many are live. */
+  get size(): number {
+    return this.byEtag.size;
+  }
+
   /** Names with live publications. */
   names(): IterableIterator<string> {
     return this.byName.keys();

@@ -25,7 +25,8 @@ export interface OutgoingRequest {
 
 /** What a transaction needs from the stack; one object for all transactions, so none allocates closures. */
 export interface TransactionOwner {
-  transmit(request: OutgoingRequest): boolean;
+  /** Sends the request; `retransmission` is true for Timer E's sends. */
+  transmit(request: OutgoingRequest, retransmission?: boolean): boolean;
   completed(transaction: NonInviteClientTransaction, result: TransactionResult): void;
   /** The one timer queue of all client transactions (a heap slot each instead of a Node timer each). */
   readonly timers: TimerQueue<NonInviteClientTransaction>;
@@ -87,7 +88,7 @@ export class NonInviteClientTransaction implements Scheduled {
       this.end({ status: 408 });
       return;
     }
-    this.owner.transmit(this.request);
+    this.owner.transmit(this.request, true);
     this.interval = this.proceeding ? this.settings.t2 : Math.min(2 * this.interval, this.settings.t2);
     this.owner.timers.schedule(this, Math.min(now + this.interval, this.deadline));
   }

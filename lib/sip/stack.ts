@@ -28,6 +28,19 @@ export interface IncomingRequest {
 
 export type RequestHandler = (incoming: IncomingRequest) => void;
 
+/**
+ * What the core reports as it works, for metrics (lib/metrics): each final answer it gives, each request it starts,
+ * retransmits and completes (`status` 408 on Timer F and 503 on a transport failure have no `response`).
+ */
+export interface StackObserver {
+  answered(method: string, status: number): void;
+  requestSent(method: string): void;
+  requestRetransmitted(method: string): void;
+  requestCompleted(method: string, result: TransactionResult): void;
+}
+
+const UNOBSERVED: StackObserver = { answered: () => undefined, requestSent: () => undefined, requestRetransmitted: () => undefined, requestCompleted: () => undefined };
+
 /** Overload control (lib/overload): while `overloaded()`, new SUBSCRIBEs and PUBLISHes get `refusal()`. */
 export interface OverloadGate {
   overloaded(): boolean;
@@ -44,6 +57,7 @@ export class SipStack {
   private readonly clientTransactions = new Map<string, NonInviteClientTransaction>();
   private handler: RequestHandler = () => undefined;
   private overloadGate: OverloadGate | undefined;
+  private observer: StackObserver = UNOBSERVED;
   private admit: (remoteHost: string) => Admission = () => 'accept';
   /** Junk arrives in floods: each kind is logged once per interval with a count. */
   private readonly summary: LogSummary;
@@ -92,21 +106,31 @@ export class SipStack {
     this.overloadGate = gate;
   }
 
+  /** Reports the core's work to `observer` (metrics). */
+  observe(observer: StackObserver): void {
+    this.observer = observer;
+  }
+
   listening(): Transport[] {
     return [...this.transports.values()];
   }
 
   /** Sends a request in a new non-INVITE client transaction; `done` gets its final outcome exactly once. */
   sendRequest(request: OutgoingRequest, done: (result: TransactionResult) => void): NonInviteClientTransaction {
+    this.observer.requestSent(request.method);
     const transaction = new NonInviteClientTransaction(request, this.timers, this.transactionOwner, done);
     if (!transaction.done) this.clientTransactions.set(request.branch, transaction);
     return transaction;
   }
 
   private readonly transactionOwner: TransactionOwner = {
-    transmit: (request) => this.transports.get(request.flow.kind.via)?.send(request.flow, encodeMessage(request.head, request.body), request.fallback) ?? false,
+    transmit: (request, retransmission) => {
+      if (retransmission) this.observer.requestRetransmitted(request.method);
+      return this.transports.get(request.flow.kind.via)?.send(request.flow, encodeMessage(request.head, request.body), request.fallback) ?? false;
+    },
     completed: (transaction, result) => {
       this.clientTransactions.delete(transaction.request.branch);
+      this.observer.requestCompleted(transaction.request.method, result);
       transaction.onResult(result);
     },
     timers: new TimerQueue<NonInviteClientTransaction>((transaction) => transaction.timerFired()),
@@ -173,6 +197,7 @@ export class SipStack {
       });
       transaction.response = text;
       this.sendResponse(request, flow, text);
+      this.observer.answered(request.method, status);
     };
     // Shed before validation and any handler: the refusal is kept in the transaction, so its retransmissions are
     // absorbed like any other. Refreshes and un-subscribes (To tag) and modifications (SIP-If-Match) pass.
@@ -202,6 +227,7 @@ export class SipStack {
     stampReceived(message, flow.remoteHost, flow.remotePort);
     const { status, reason } = sipAnswer(ERRORS.ADDRESS_DENIED);
     this.sendResponse(message, flow, buildResponse(message, status, reason, { toTag: newTag(), headers: [['Server', PRODUCT]] }));
+    this.observer.answered(message.method, status);
   }
 
   /** §18.2.2: on a reliable transport on the request's connection; over UDP to received/rport (RFC 3581) or the sent-by port. */

@@ -67,6 +67,10 @@ export class SubscriptionManager {
   private readonly perSource = new KeyedCounter();
   private readonly perPresentity = new KeyedCounter();
   private readonly summary: LogSummary;
+  /** performance.now() when the current fan-out began. */
+  private fanOutStartedAt = 0;
+  /** Hears each fan-out's duration, from the change to the last of its NOTIFYs handed to the notifier (metrics). */
+  onFanOutDone: ((seconds: number, watchers: number) => void) | undefined;
 
   constructor(
     private readonly journal: SubscriptionJournal,
@@ -314,6 +318,7 @@ export class SubscriptionManager {
   private startDraining(): void {
     if (this.draining || this.fanOut.length === 0) return;
     this.draining = true;
+    this.fanOutStartedAt = performance.now();
     setImmediate(() => this.drainFanOut());
   }
 
@@ -331,6 +336,7 @@ export class SubscriptionManager {
       else setImmediate(() => this.drainFanOut());
       return;
     }
+    this.onFanOutDone?.((performance.now() - this.fanOutStartedAt) / 1000, this.fanOut.length);
     this.fanOut = [];
     this.fanOutHead = 0;
     this.draining = false;

@@ -4,6 +4,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
+import { ApiClient } from '../helpers/http-client.js';
 import { effectivePresence, publish, rpidBody } from '../helpers/publish.js';
 import { makeTempDir, removeDir, runCli, startServer } from '../helpers/server.js';
 import type { PresenceServer } from '../helpers/server.js';
@@ -35,7 +36,8 @@ describe('integration: a full disk (D3)', function () {
 
   it('answers 503 instead of acknowledging what it cannot store, and writes the kept batch once space returns', async function () {
     const dataDir = path.join(workDir, 'data');
-    server = await startServer({ dataDir, launcher: onSmallDisk(dataDir) });
+    server = await startServer({ dataDir, launcher: onSmallDisk(dataDir), args: ['--http', '127.0.0.1:0'] });
+    const api = new ApiClient(server.httpPort);
     // The daemon's view of its data directory: the tmpfs.
     const disk = `/proc/${server.pid}/root${dataDir}`;
     client = await UdpSipClient.open(server.udpPort);
@@ -54,6 +56,10 @@ describe('integration: a full disk (D3)', function () {
     expect(refused.response.header('Retry-After')).to.equal('60');
     const published = await publish(client, { body: rpidBody('away') });
     expect(published.status).to.equal(503);
+    // A load balancer's health check sends new phones elsewhere meanwhile.
+    const failing = await api.request('/healthz');
+    expect(failing.status).to.equal(503);
+    expect(failing.json).to.deep.equal({ status: 'unavailable', checks: { store: 'failing: writes are refused or being retried', overload: 'ok' } });
     // The control socket is on the tmpfs too.
     expect(await effectivePresence({ ...server, cli: (args) => runCli(disk, args) }, '6002')).to.equal('not_set');
 
@@ -61,5 +67,6 @@ describe('integration: a full disk (D3)', function () {
     await eventually(() => server!.stderr().includes('subscription writes work again'), 20000, 'the retried write');
     expect(storedIds(disk, workDir)).to.have.members([before.toTag, during.toTag]);
     expect((await client.subscribe({ fromUser: 'after' })).response.status).to.equal(200);
+    expect((await api.request('/healthz')).status).to.equal(200);
   });
 });

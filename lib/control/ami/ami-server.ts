@@ -107,6 +107,11 @@ export class AmiServer {
     return bound ? formatHostPort(bound.address, bound.port) : formatHostPort(this.listenOn.host, this.listenOn.port);
   }
 
+  /** Open AMI connections, logged in or not (metrics). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
   /** A re-read manager.conf: new logins use it; logged-in sessions keep the rights they logged in with, as in Asterisk. */
   useConfig(config: AmiConfig): void {
     this.config = config;
