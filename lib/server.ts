@@ -115,6 +115,9 @@ export class PresenceServer {
     } catch (error) {
       log.warn(`cannot make ${config.dataDir} private (0700): ${(error as Error).message}`);
     }
+    // The control socket is the data directory's lock: a second presenced on it stops here, before opening the store.
+    this.control = new ControlServer({ dataDir: config.dataDir, log, group: config.controlGroup });
+    await this.control.listen();
     this.store = this.metrics.timed(await openStore(config.store, config.dataDir, (message) => log.warn(`store: ${message}`)));
     this.bus = await openChangeBus(config.store);
     const presence = new PresenceService({ store: this.store, bus: this.bus, node: config.node, log, caps: config.limits });
@@ -180,8 +183,7 @@ export class PresenceServer {
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
 
     const commands = new PresenceCommands({ presence, manager, dialplan: () => hints.current, devices, context: config.context });
-    this.control = new ControlServer({ dataDir: config.dataDir, commands, reload: () => this.reload(), log });
-    await this.control.listen();
+    this.control.serve({ commands, reload: () => this.reload() });
     if (config.ami && amiConfig) {
       const services = { commands, presence, devices, dialplan: () => hints.current, defaultContext: config.context, log };
       this.ami = new AmiServer(config.ami, amiConfig, services);

@@ -126,6 +126,10 @@ export const OPTIONS = {
     defaultText: '$PRESENCED_DATA, else $XDG_STATE_HOME/presenced, else ~/.local/state/presenced', example: '/var/lib/presenced',
     help: 'state directory: the store (presenced.sqlite) and the control socket (presenced.sock)',
   }),
+  controlGroup: option({
+    flag: 'control-group', arg: 'group', section: 'general', key: 'control-group', parse: text, defaultText: "none: the daemon's user only", example: 'presenced',
+    help: 'Unix group whose members may use presencestate and devicestate: the control socket is made mode 0660 and this group\'s, the data directory 0710',
+  }),
   logLevel: option({
     flag: 'log-level', arg: 'level', section: 'general', default: 'info', parse: oneOf(LOG_LEVEL_CHOICES),
     help: `how much to log on stderr: ${LOG_LEVEL_CHOICES.join(', ')}`,

@@ -2,6 +2,7 @@
  * The one typed configuration object presenced runs with, built once at start from the option values (flags over
  * presenced.conf over defaults) and checked as a whole; modules get their part of it as named options.
  */
+import { groupId } from './groups.js';
 import { existsSync } from 'node:fs';
 import type { TimerSettings } from '../sip/client-transaction.js';
 import type { ExpiryPolicy } from '../sip/expires.js';
@@ -30,6 +31,8 @@ export interface ServerConfig {
   /** Where SUBSCRIBE and PUBLISH resolve. */
   context: string;
   dataDir: string;
+  /** The group whose members may use the control socket (--control-group); the daemon's user only when absent. */
+  controlGroup?: { name: string; gid: number };
   /** Every SIP transport to listen on; at least one. */
   listeners: Listener[];
   expiry: ExpiryPolicy;
@@ -84,6 +87,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     allowEmptyDialplan: values.allowEmptyDialplan,
     context: values.context,
     dataDir: values.dataDir,
+    controlGroup: values.controlGroup === undefined ? undefined : { name: values.controlGroup, gid: controlGroupId(values.controlGroup) },
     listeners,
     expiry: {
       min: values.minExpires,
@@ -131,4 +135,10 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
       },
     },
   };
+}
+
+function controlGroupId(name: string): number {
+  const gid = groupId(name);
+  if (gid === undefined) throw new ConfigError(`--control-group: no group named '${name}' on this system`);
+  return gid;
 }

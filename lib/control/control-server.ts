@@ -10,30 +10,44 @@ import { CONTROL_SOCKET, MAX_CONTROL_REQUEST, type ControlRequest, type ControlR
 export interface ControlServerOptions {
   /** The socket is `presenced.sock` in this directory. */
   dataDir: string;
+  log: Logger;
+  /** Members of this group may use the CLI too (--control-group): socket 0660, data directory 0710, both this group's. */
+  group?: { name: string; gid: number };
+}
+
+/** What the CLI can ask for, once the server is up. */
+export interface ControlServices {
   commands: PresenceCommands;
   /** Re-reads the configuration files, as SIGHUP does, and says what each part did. */
   reload: () => ReloadPart[];
-  log: Logger;
 }
 
-/** The daemon's end of the `presencestate` and `devicestate` CLIs: a Unix socket in the data directory. */
+/**
+ * The daemon's end of the `presencestate` and `devicestate` CLIs: a Unix socket in the data directory. It is also the
+ * directory's lock: it listens before the store is opened, and a second presenced finding it answered stops there.
+ * Until `serve` is called, requests are answered that presenced is starting.
+ */
 export class ControlServer {
   private server: net.Server | undefined;
   readonly socketPath: string;
-  private readonly commands: PresenceCommands;
-  private readonly reload: () => ReloadPart[];
+  private services: ControlServices | undefined;
   private readonly log: Logger;
+  private readonly group: ControlServerOptions['group'];
 
-  constructor({ dataDir, commands, reload, log }: ControlServerOptions) {
+  constructor({ dataDir, log, group }: ControlServerOptions) {
     this.socketPath = path.join(dataDir, CONTROL_SOCKET);
-    this.commands = commands;
-    this.reload = reload;
     this.log = log;
+    this.group = group;
+  }
+
+  /** From now on requests are carried out. */
+  serve(services: ControlServices): void {
+    this.services = services;
   }
 
   async listen(): Promise<void> {
     await this.clearStaleSocket();
-    const server = net.createServer((socket) => this.serve(socket));
+    const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -43,6 +57,21 @@ export class ControlServer {
       });
     });
     fs.chmodSync(this.socketPath, 0o600);
+    if (this.group) this.shareWith(this.group);
+  }
+
+  /** The group may reach the socket (x on the directory, rw on the socket) but read nothing else in the directory. */
+  private shareWith({ name, gid }: { name: string; gid: number }): void {
+    const dataDir = path.dirname(this.socketPath);
+    try {
+      fs.chownSync(dataDir, -1, gid);
+      fs.chmodSync(dataDir, 0o710);
+      fs.chownSync(this.socketPath, -1, gid);
+      fs.chmodSync(this.socketPath, 0o660);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new Error(`cannot give the control socket to group '${name}' (${code}): presenced's user must be a member of that group`);
+    }
   }
 
   async close(): Promise<void> {
@@ -66,7 +95,7 @@ export class ControlServer {
     fs.rmSync(this.socketPath, { force: true });
   }
 
-  private serve(socket: net.Socket): void {
+  private accept(socket: net.Socket): void {
     let buffered = '';
     socket.setEncoding('utf8');
     socket.on('error', () => undefined);
@@ -92,42 +121,45 @@ export class ControlServer {
       this.log.warn('control: malformed request');
       return { ok: false, error: 'malformed request' };
     }
+    const { services } = this;
+    if (!services) return { ok: false, error: 'presenced is starting; try again in a moment' };
+    const { commands } = services;
     try {
       switch (request.command) {
         case 'change': {
-          const result = await this.commands.change(String(request.entity), String(request.value));
+          const result = await commands.change(String(request.entity), String(request.value));
           return { ok: true, result };
         }
         case 'list':
-          return { ok: true, result: this.commands.list() };
+          return { ok: true, result: commands.list() };
         case 'hints':
-          return { ok: true, result: this.commands.hints(optionalText(request.exten)) };
+          return { ok: true, result: commands.hints(optionalText(request.exten)) };
         case 'subscriptions':
-          return { ok: true, result: this.commands.subscriptions(optionalText(request.resource)) };
+          return { ok: true, result: commands.subscriptions(optionalText(request.resource)) };
         case 'subscription-kick': {
-          const result = this.commands.kickSubscription(String(request.id));
+          const result = commands.kickSubscription(String(request.id));
           this.log.info(`control: subscription ${result.id} of ${result.watcher} to ${result.resource} ended (deactivated)`);
           return { ok: true, result };
         }
         case 'publications':
-          return { ok: true, result: this.commands.publications() };
+          return { ok: true, result: commands.publications() };
         case 'publication-remove':
-          return { ok: true, result: await this.commands.removePublication(String(request.etag)) };
+          return { ok: true, result: await commands.removePublication(String(request.etag)) };
         case 'reload': {
-          const parts = this.reload();
+          const parts = services.reload();
           // A part that could not be read keeps its previous version: the command failed, and says which part.
           if (parts.some((part) => !part.ok)) return { ok: false, error: formatReload(parts).trimEnd() };
           return { ok: true, result: parts };
         }
         case 'stats':
-          return { ok: true, result: this.commands.stats() };
+          return { ok: true, result: commands.stats() };
         case 'device-change': {
-          const result = await this.commands.changeDevice(String(request.device), String(request.state));
+          const result = await commands.changeDevice(String(request.device), String(request.state));
           this.log.info(`control: Custom:${result.name} set to ${result.stateText}`);
           return { ok: true, result };
         }
         case 'device-list':
-          return { ok: true, result: this.commands.deviceList() };
+          return { ok: true, result: commands.deviceList() };
         default:
           return { ok: false, error: `unknown command '${(request as { command?: unknown }).command}'` };
       }

@@ -1,10 +1,12 @@
 // The administrator's commands of presencestate against a running daemon, over its control socket: reload, one hint,
 // publications and their removal, subscriptions of one resource and kicking one, where each listed state comes from,
 // and --json for scripts. Every effect is checked on the wire (NOTIFYs, PUBLISH answers) and in the exit status.
-import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { expect } from 'chai';
 import { digiumState, effectivePresence, publish, rpidBody } from '../helpers/publish.js';
-import { startServer } from '../helpers/server.js';
+import { makeTempDir, removeDir, runProgram, startServer } from '../helpers/server.js';
 import type { PresenceServer } from '../helpers/server.js';
 import { openClient } from '../helpers/sip-client.js';
 import type { SipClient, SubscribeOptions, WatcherDialog } from '../helpers/sip-client.js';
@@ -185,5 +187,78 @@ describe('integration: presencestate admin commands', function () {
       const devices = await server.devicestate(['--json', 'list']);
       expect(JSON.parse(devices.stdout)).to.deep.include({ device: 'Custom:2000', state: 'BUSY' });
     });
+  });
+});
+
+describe('integration: --control-group', function () {
+  // Reaching the socket as another user needs root to switch users.
+  before(function () {
+    if (process.getuid?.() !== 0) this.skip();
+  });
+
+  /**
+   * Sends `list` over the control socket as user nobody with only the group `gid`: the answer, or why the
+   * connection failed (EACCES). It enters the data directory first, so that only the directory's and the socket's
+   * own permissions count, not those of the temporary directories above them.
+   */
+  function listAs(gid: number, dataDir: string): Promise<string> {
+    const script = `
+      process.chdir(${JSON.stringify(dataDir)});
+      process.setgroups([]); process.setgid(${gid}); process.setuid(65534);
+      const socket = require('node:net').connect('presenced.sock');
+      let answer = '';
+      socket.on('connect', () => socket.write('{"command":"list"}\\n'));
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.on('end', () => process.stdout.write(answer));
+      socket.on('error', (error) => process.stdout.write(error.code));`;
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, ['-e', script], (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+    });
+  }
+
+  it('lets members of the group use the control socket, and nobody else', async function () {
+    const parent = await makeTempDir();
+    const dataDir = path.join(parent, 'data');
+    const server = await startServer({ dataDir, args: ['--control-group', 'daemon'] });
+    try {
+      const socket = await stat(path.join(dataDir, 'presenced.sock'));
+      expect({ mode: socket.mode & 0o777, gid: socket.gid }).to.deep.equal({ mode: 0o660, gid: 1 });
+      const directory = await stat(dataDir);
+      expect({ mode: directory.mode & 0o777, gid: directory.gid }).to.deep.equal({ mode: 0o710, gid: 1 });
+      expect((await stat(path.join(dataDir, 'presenced.sqlite'))).mode & 0o077).to.equal(0);
+
+      expect(JSON.parse(await listAs(1, dataDir))).to.deep.equal({ ok: true, result: [] });
+      expect(await listAs(65534, dataDir)).to.equal('EACCES');
+      expect((await server.cli(['list'])).code).to.equal(0);
+    } finally {
+      await server.stop();
+      await removeDir(parent);
+    }
+  });
+
+  it('refuses to start with a group the system does not have', async function () {
+    const result = await runProgram('presenced', ['--control-group', 'no-such-group-here', '--udp', '127.0.0.1:0', '--tcp', 'off']);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.equal("presenced: --control-group: no group named 'no-such-group-here' on this system\n");
+  });
+});
+
+describe('integration: one presenced per data directory', function () {
+  it('stops a second daemon on the same data directory before it opens the store or notifies anyone', async function () {
+    const first = await startServer();
+    const client = await openClient('UDP', first);
+    try {
+      const { dialog } = await client.subscribe({ user: '6002', fromUser: 'lock-watcher' });
+      await dialog!.nextNotify();
+      const second = await runProgram('presenced', ['--config', first.configFile, '--data', first.dataDir, '--udp', '127.0.0.1:0', '--tcp', 'off']);
+      expect(second.code).to.equal(1);
+      expect(second.stderr.split('\n').at(-2)).to.equal(`presenced: another presenced is already running with this data directory (${path.join(first.dataDir, 'presenced.sock')} answers)`);
+      // Had it restored the stored subscriptions, the watcher would have had a NOTIFY from it.
+      await dialog!.expectNoNotify(500);
+      expect((await first.cli(['subscriptions', '--resource', '6002'])).stdout).to.include('sip:lock-watcher@');
+    } finally {
+      await client.close();
+      await first.stop();
+    }
   });
 });
