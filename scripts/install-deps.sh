@@ -3,9 +3,9 @@
 # xmllint checks every PIDF body; SIPp, baresip, linphonec, sipsak and tshark are the interop peers.
 # redis-server backs the Redis store and change bus tests; kamailio fronts the cluster interop test.
 # chromium loads SIP.js in a page (driven by puppeteer-core, which downloads no browser of its own).
-# systemd-analyze checks the systemd unit in docs/deploy.
+# systemd-analyze checks the systemd unit in docs/deploy; sqlite3 takes the online backup docs/OPERATIONS.md shows.
 set -euo pipefail
-packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio chromium systemd)
+packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio chromium systemd sqlite3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
