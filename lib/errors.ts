@@ -49,6 +49,7 @@ export const ERRORS = {
   EXTENSION_REQUIRED: define('EXTENSION_REQUIRED', 421, 'Extension Required (%s)', 400),
   NOT_ACCEPTABLE: define('NOT_ACCEPTABLE', 406, 'Not Acceptable (only %s)', 406),
   BAD_CONTACT: define('BAD_CONTACT', 400, 'Missing or malformed Contact header', 400),
+  SIPS_NEEDS_TLS: define('SIPS_NEEDS_TLS', 480, 'Temporarily Unavailable (a sips: dialog needs a TLS connection)', 400),
   NO_HINT: define('NO_HINT', 404, 'Not Found (no hint for this extension)', 404),
   MALFORMED_EXPIRES: define('MALFORMED_EXPIRES', 400, 'Malformed Expires header', 400),
   INTERVAL_TOO_BRIEF: define('INTERVAL_TOO_BRIEF', 423, 'Interval Too Brief', 400),

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import tls from 'node:tls';
 import { loadAmiConfig, type AmiConfig } from './control/ami/ami-config.js';
 import { AmiServer } from './control/ami/ami-server.js';
 import { PresenceCommands } from './control/commands.js';
@@ -24,6 +23,7 @@ import { SipStack } from './sip/stack.js';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, TCP_STREAMS } from './sip/stream-transport.js';
 import { formatHostPort, parseListenAddress, type Transport } from './sip/transport.js';
 import { UdpTransport } from './sip/udp-transport.js';
+import { TlsCertificates, tlsStreams } from './sip/tls-certificates.js';
 import { WsTransport } from './sip/ws-transport.js';
 import { refuseUpgrade } from './sip/ws-handshake.js';
 import type { Duplex } from 'node:stream';
@@ -87,6 +87,7 @@ export class PresenceServer {
   private endpoints: EndpointDirectory | undefined;
   private webhooks: WebhookSender | undefined;
   private readonly metrics: Metrics;
+  private certificates: TlsCertificates | undefined;
 
   constructor(private readonly config: ServerConfig, private readonly log: Logger) {
     this.hints = new HintDirectory({ file: config.dialplanFile, context: config.context, allowEmpty: config.allowEmptyDialplan, log });
@@ -108,6 +109,9 @@ export class PresenceServer {
     const lists = this.loadLists();
     const endpoints = new EndpointDirectory(config.pjsipFile, log);
     this.endpoints = endpoints;
+    const certificates = config.tls && new TlsCertificates(config.tls, log);
+    this.certificates = certificates || undefined;
+    if (certificates) log.info(`TLS certificates: ${certificates.describe()}`);
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     // The store holds every state and dialog, the control socket changes them: for this user only.
     try {
@@ -135,7 +139,7 @@ export class PresenceServer {
       if (transport === 'UDP') return new UdpTransport(host, port);
       const limits = { ...DEFAULT_STREAM_LIMITS, ...config.streams, idleTimeoutMs: config.tcpIdleTimeoutMs, maxMessageBytes: config.limits.maxRequestBytes };
       if (transport === 'WS' || transport === 'WSS') return this.webSocketTransport(transport, host, port);
-      return new StreamTransport(TCP_STREAMS, host, port, log, limits);
+      return new StreamTransport(transport === 'TLS' && certificates ? tlsStreams(certificates) : TCP_STREAMS, host, port, log, limits);
     });
     const reclaimer = new MemoryReclaimer(log);
     this.reclaimer = reclaimer;
@@ -264,8 +268,8 @@ export class PresenceServer {
   }
 
   /**
-   * SIGHUP and `presencestate reload`: re-read the dialplan (and the AMI users and pjsip.conf); a file that cannot be
-   * read keeps the old one. Says what each part did.
+   * SIGHUP and `presencestate reload`: re-read the dialplan (and the AMI users, pjsip.conf and the TLS certificates); a
+   * file that cannot be read keeps the old one. Says what each part did.
    */
   reload(): ReloadPart[] {
     const parts: ReloadPart[] = [];
@@ -275,6 +279,8 @@ export class PresenceServer {
     if (lists) parts.push({ part: 'resource lists', ...lists });
     const endpoints = this.endpoints?.reload();
     if (endpoints) parts.push({ part: 'pjsip.conf', ...endpoints });
+    const certificates = this.certificates?.reload();
+    if (certificates) parts.push({ part: 'TLS certificates', ...certificates });
     const dialplan = this.hints.reload();
     parts.push({ part: 'dialplan', ok: dialplan.ok, detail: dialplan.ok ? `${dialplan.hints} hints from ${dialplan.file}` : `${dialplan.error}; keeping the previous dialplan` });
     return parts;
@@ -300,14 +306,9 @@ export class PresenceServer {
     const policy = { origins: new Set(config.websocket.origins) };
     const { limits } = config.websocket;
     if (transport === 'WS') return new WsTransport(WS, () => http.createServer(), host, port, policy, log, limits);
-    if (!config.tls) throw new Error('--wss needs --tls-cert FILE and --tls-key FILE');
-    const files = { cert: readTlsFile(config.tls.certFile, 'certificate'), key: readTlsFile(config.tls.keyFile, 'key') };
-    try {
-      tls.createSecureContext(files);
-    } catch (error) {
-      throw new Error(`the TLS certificate ${config.tls.certFile} and key ${config.tls.keyFile} are not usable: ${(error as Error).message}`);
-    }
-    return new WsTransport(WSS, () => https.createServer(files), host, port, policy, log, limits);
+    const { certificates } = this;
+    if (!certificates) throw new Error('--wss needs --tls-cert FILE and --tls-key FILE');
+    return new WsTransport(WSS, () => certificates.attach(https.createServer(certificates.serverOptions())), host, port, policy, log, limits);
   }
 
   /** The resource lists of --pjsip, by event; a file that cannot be used stops the start (file:line). */
@@ -383,14 +384,6 @@ export class PresenceServer {
 }
 
 const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-function readTlsFile(file: string, what: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    throw new Error(`cannot read the TLS ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
 
 function listsOf(lists: Map<string, ResourceList>, event: string): Map<string, ResourceList> {
   return new Map([...lists].filter(([, list]) => list.event === event));

@@ -194,13 +194,21 @@ export const OPTIONS = {
     flag: 'wss', arg: 'host:port', section: 'sip', parse: listenAddress, defaultText: 'off',
     help: 'SIP over secure WebSocket listen address, e.g. 0.0.0.0:8089 (needs --tls-cert and --tls-key)',
   }),
+  tls: option({
+    flag: 'tls', arg: 'host:port', section: 'sip', parse: listenAddress, defaultText: 'off',
+    help: 'SIP over TLS listen address, e.g. 0.0.0.0:5061 (needs --tls-cert and --tls-key)',
+  }),
   tlsCert: option({
     flag: 'tls-cert', arg: 'file', section: 'sip', parse: text,
-    help: 'TLS certificate chain (PEM)',
+    help: 'TLS certificate chain (PEM), served to clients that name no host or one without a certificate of its own; re-read on reload',
   }),
   tlsKey: option({
     flag: 'tls-key', arg: 'file', section: 'sip', parse: text,
-    help: 'TLS private key (PEM)',
+    help: 'TLS private key (PEM) of --tls-cert',
+  }),
+  tlsCertDir: option({
+    flag: 'tls-cert-dir', arg: 'dir', section: 'sip', parse: text, defaultText: 'none',
+    help: 'more TLS certificates, chosen by the host name a client asks for (SNI): each NAME.crt with its NAME.key, served for the DNS names it holds; re-read on reload',
   }),
   wsOrigin: option({
     flag: 'ws-origin', arg: 'origins', section: 'sip', parse: text, defaultText: 'any',
@@ -305,6 +313,10 @@ export const OPTIONS = {
   messageTimeout: option({
     flag: 'message-timeout', arg: 's', section: 'limits', default: 10, parse: positiveInteger,
     help: 'a TCP/TLS client must complete its first message, and any message it begins, within this long',
+  }),
+  tlsHandshakeTimeout: option({
+    flag: 'tls-handshake-timeout', arg: 's', section: 'limits', default: 5, parse: positiveInteger,
+    help: 'a TLS client must complete its handshake within this long (else the connection is closed)',
   }),
   maxBufferedBytes: option({
     flag: 'max-buffered-bytes', arg: 'n', section: 'limits', default: 64 * 1024 * 1024, parse: positiveInteger,

@@ -52,10 +52,10 @@ export interface ServerConfig {
   limits: Limits;
   /** Asterisk pjsip.conf (endpoints, ACLs, resource lists), when given. */
   pjsipFile?: string;
-  /** Stream (TCP, TLS) connections: per source address, time to complete a message, partial data held. */
-  streams: { maxConnectionsPerSource: number; messageTimeoutMs: number; maxBufferedBytes: number };
-  /** PEM certificate chain and private key files (WSS). */
-  tls?: { certFile: string; keyFile: string };
+  /** Stream (TCP, TLS) connections: per source address, time to complete a message or a handshake, partial data held. */
+  streams: { maxConnectionsPerSource: number; messageTimeoutMs: number; maxBufferedBytes: number; handshakeTimeoutMs: number };
+  /** The default PEM certificate chain and private key files, and a directory of more chosen by SNI (TLS, WSS). */
+  tls?: { certFile: string; keyFile: string; certDir?: string };
   /** Digest and ACL settings for the endpoints of pjsip.conf (open to anyone without endpoints). */
   security: { nonceLifetimeMs: number; ban: { failures: number; windowMs: number } | undefined; aclSilent: boolean };
   /** SIP over WebSocket: allowed Origins (empty: any) and limits. */
@@ -77,9 +77,12 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
   if (values.tcp) listeners.push({ transport: 'TCP', ...values.tcp });
   if (values.ws) listeners.push({ transport: 'WS', ...values.ws });
   if (values.wss) listeners.push({ transport: 'WSS', ...values.wss });
+  if (values.tls) listeners.push({ transport: 'TLS', ...values.tls });
   if (listeners.length === 0) throw new ConfigError('every transport is off: nothing to listen on');
   if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
   if (values.wss && values.tlsCert === undefined) throw new ConfigError('--wss needs --tls-cert FILE and --tls-key FILE');
+  if (values.tls && values.tlsCert === undefined) throw new ConfigError('--tls needs --tls-cert FILE and --tls-key FILE');
+  if (values.tlsCertDir !== undefined && values.tlsCert === undefined) throw new ConfigError('--tls-cert-dir needs --tls-cert FILE and --tls-key FILE (the default certificate)');
   if (values.ami && values.amiConfig === undefined) throw new ConfigError('--ami needs --ami-config FILE with the AMI users');
   if (!values.ami && values.amiConfig !== undefined) throw new ConfigError('--ami-config has no effect without --ami HOST:PORT');
   return {
@@ -104,6 +107,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
       maxConnectionsPerSource: values.maxConnectionsPerSource,
       messageTimeoutMs: values.messageTimeout * 1000,
       maxBufferedBytes: values.maxBufferedBytes,
+      handshakeTimeoutMs: values.tlsHandshakeTimeout * 1000,
     },
     overload: { lagMs: values.overloadLag, retryAfterS: values.overloadRetryAfter },
     limits: {
@@ -121,7 +125,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     ...(values.http ? { http: { ...values.http, logoutGraceMs: values.httpLogoutGrace * 1000 } } : {}),
     webhooks: { ...DEFAULT_WEBHOOKS, urls: values.webhook ?? [], timeoutMs: values.webhookTimeout * 1000, maxQueued: values.webhookQueue },
     ...(values.pjsip !== undefined ? { pjsipFile: values.pjsip } : {}),
-    ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
+    ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey, ...(values.tlsCertDir !== undefined ? { certDir: values.tlsCertDir } : {}) } } : {}),
     security: { nonceLifetimeMs: values.nonceLifetime * 1000, ban: values.authBan, aclSilent: values.aclSilent },
     websocket: {
       origins: (values.wsOrigin ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),

@@ -23,6 +23,8 @@ export interface StreamLimits {
   messageTimeoutMs: number;
   /** Partial messages buffered over all connections; the connection that would exceed it is closed. */
   maxBufferedBytes: number;
+  /** A TLS client must complete its handshake within this long; it counts against maxConnectionsPerSource meanwhile. */
+  handshakeTimeoutMs: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
@@ -33,23 +35,24 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxConnectionsPerSource: 1000,
   messageTimeoutMs: 10_000,
   maxBufferedBytes: 64 * 1024 * 1024,
+  handshakeTimeoutMs: 5_000,
 };
 
 /**
  * How a stream transport gets its sockets: plain TCP here; TLS is the same transport with a factory built on
- * node:tls (its server hands over sockets once the handshake is done).
+ * node:tls (see tls-certificates.ts). Connections are accepted as TCP, so the address gate and the per-source limit
+ * apply before a TLS handshake costs anything.
  */
 export interface StreamFactory {
   readonly kind: TransportKind;
-  /** A server that hands every accepted socket, ready for SIP, to `accept`. */
-  createServer(accept: (socket: net.Socket) => void): net.Server;
-  /** A new outgoing connection to `target`. */
-  connect(target: Target): net.Socket;
+  /** The socket SIP runs over on an admitted connection, when not the connection itself: it emits 'secure' once ready. */
+  secure?(socket: net.Socket): net.Socket;
+  /** A new outgoing connection to `target`; absent when the transport does not dial out. */
+  connect?(target: Target): net.Socket;
 }
 
 export const TCP_STREAMS: StreamFactory = {
   kind: TCP,
-  createServer: (accept) => net.createServer(accept),
   connect: (target) => net.connect({ host: target.host, port: target.port }),
 };
 
@@ -113,7 +116,7 @@ export class StreamTransport implements Transport {
 
   listen(events: TransportEvents): Promise<void> {
     this.events = events;
-    const server = this.streams.createServer((socket) => this.accept(socket));
+    const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
     server.maxConnections = this.limits.maxConnections;
     return new Promise((resolve, reject) => {
@@ -134,7 +137,7 @@ export class StreamTransport implements Transport {
   send(flow: Flow, data: string | Buffer, fallback?: Target): boolean {
     const connection = flow.connection === undefined ? undefined : this.connections.get(flow.connection.id);
     if (connection && !connection.socket.destroyed) return this.write(connection, data);
-    if (!fallback || !this.mayDial(fallback)) return false;
+    if (!fallback || !this.streams.connect || !this.mayDial(fallback)) return false;
     const opened = this.attach(this.streams.connect(fallback), fallback.host, fallback.port);
     // Later messages of the dialog, and of every subscription sharing the flow, reuse the new connection.
     rebindFlow(flow, opened, fallback.host, fallback.port);
@@ -176,21 +179,46 @@ export class StreamTransport implements Transport {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private accept(socket: net.Socket): void {
-    const remoteHost = socket.remoteAddress;
+  private accept(accepted: net.Socket): void {
+    const remoteHost = accepted.remoteAddress;
     if (remoteHost === undefined || (this.events?.admit?.(remoteHost) ?? 'accept') !== 'accept') {
-      socket.destroy();
+      accepted.destroy();
       return;
     }
     if (this.perSource.count(remoteHost) >= this.limits.maxConnectionsPerSource) {
       this.summary.note('warn', `refused ${this.name} connections`, () =>
         `${this.name}: refusing connections from ${remoteHost}: it has ${this.limits.maxConnectionsPerSource} open`);
-      socket.destroy();
+      accepted.destroy();
       return;
     }
-    const connection = this.attach(socket, remoteHost, socket.remotePort ?? 0);
+    const socket = this.streams.secure?.(accepted) ?? accepted;
+    const connection = this.attach(socket, remoteHost, accepted.remotePort ?? 0);
+    if (socket !== accepted) this.awaitHandshake(connection);
     // The peer speaks first on a connection it opened: it has messageTimeoutMs to send a whole message.
     connection.expectMessage(this.limits.messageTimeoutMs, () => this.messageTimedOut(connection));
+  }
+
+  /** A client that does not finish its handshake in time, or fails it, is closed; both are summarised in the log. */
+  private awaitHandshake(connection: StreamConnection): void {
+    const { socket, id } = connection;
+    const from = connection.flow.remoteHost;
+    let secured = false;
+    const timer = setTimeout(() => {
+      this.summary.note('warn', `${this.name} connections closed for not completing the handshake`, () =>
+        `${this.name}: closing connection ${id} from ${from}: no handshake within ${this.limits.handshakeTimeoutMs / 1000} s`);
+      socket.destroy();
+    }, this.limits.handshakeTimeoutMs).unref();
+    socket.once('secure', () => {
+      secured = true;
+      clearTimeout(timer);
+    });
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('error', (error) => {
+      if (secured) return;
+      // OpenSSL's own words ('no shared cipher', 'wrong version number'), not its multi-line error stack.
+      const reason = (error as Error & { reason?: string }).reason ?? error.message;
+      this.summary.note('warn', `failed ${this.name} handshakes`, () => `${this.name}: handshake with ${from} failed: ${reason}`);
+    });
   }
 
   private messageTimedOut(connection: StreamConnection): void {

@@ -16,20 +16,24 @@ export interface TransportKind {
   readonly reliable: boolean;
   /**
    * Whether the server may open a connection to a peer's Contact or Route when the flow's connection is gone.
-   * Never on WebSocket (RFC 7118 §5: the client's Contact host is a `.invalid` name; only its socket reaches it).
+   * Never on WebSocket (RFC 7118 §5: the client's Contact host is a `.invalid` name; only its socket reaches it), nor
+   * on TLS (phones hold no certificate to check, so a new connection could reach anyone): such a subscription lives
+   * on its connection.
    */
   readonly dialsOut: boolean;
+  /** Carried over TLS (RFC 3261 §26.2.2): the only transports a `sips:` dialog may use. */
+  readonly secure: boolean;
   /** The URI `transport` parameter (RFC 3261 §19.1.1, RFC 7118 §7) in our Contact. */
   readonly uriParam: string;
   /** The port a URI without one means (RFC 3261 §19.1.2; 5061 for TLS, RFC 7118 leaves WS to the URI). */
   readonly defaultPort: number;
 }
 
-export const UDP: TransportKind = { via: 'UDP', reliable: false, dialsOut: true, uriParam: 'udp', defaultPort: 5060 };
-export const TCP: TransportKind = { via: 'TCP', reliable: true, dialsOut: true, uriParam: 'tcp', defaultPort: 5060 };
-export const TLS: TransportKind = { via: 'TLS', reliable: true, dialsOut: true, uriParam: 'tls', defaultPort: 5061 };
-export const WS: TransportKind = { via: 'WS', reliable: true, dialsOut: false, uriParam: 'ws', defaultPort: 80 };
-export const WSS: TransportKind = { via: 'WSS', reliable: true, dialsOut: false, uriParam: 'wss', defaultPort: 443 };
+export const UDP: TransportKind = { via: 'UDP', reliable: false, dialsOut: true, secure: false, uriParam: 'udp', defaultPort: 5060 };
+export const TCP: TransportKind = { via: 'TCP', reliable: true, dialsOut: true, secure: false, uriParam: 'tcp', defaultPort: 5060 };
+export const TLS: TransportKind = { via: 'TLS', reliable: true, dialsOut: false, secure: true, uriParam: 'tls', defaultPort: 5061 };
+export const WS: TransportKind = { via: 'WS', reliable: true, dialsOut: false, secure: false, uriParam: 'ws', defaultPort: 80 };
+export const WSS: TransportKind = { via: 'WSS', reliable: true, dialsOut: false, secure: true, uriParam: 'wss', defaultPort: 443 };
 
 const KINDS = new Map<string, TransportKind>([UDP, TCP, TLS, WS, WSS].map((kind) => [kind.via, kind]));
 
@@ -115,9 +119,13 @@ export function viaHeader(flow: Flow, sentBy: string, branch: string): string {
   return `Via: SIP/2.0/${flow.kind.via} ${sentBy};branch=${branch};rport\r\n`;
 }
 
-/** Our Contact URI for dialogs on this flow: reachable over the same transport (RFC 3261 §8.1.1.8, RFC 7118 §5). */
-export function contactUri(kind: TransportKind, hostPort: string): string {
-  return `sip:${hostPort};transport=${kind.uriParam}`;
+/**
+ * Our Contact URI for dialogs on this flow: reachable over the same transport (RFC 3261 §8.1.1.8, RFC 7118 §5); a
+ * SIPS URI when the dialog is one (§12.1.1), which means TLS without saying so (RFC 5630 deprecates transport=tls).
+ */
+export function contactUri(kind: TransportKind, hostPort: string, sips = false): string {
+  if (!sips) return `sip:${hostPort};transport=${kind.uriParam}`;
+  return kind === TLS ? `sips:${hostPort}` : `sips:${hostPort};transport=${kind.uriParam}`;
 }
 
 export function describeFlow(flow: Flow): string {

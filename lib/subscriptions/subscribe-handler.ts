@@ -1,7 +1,7 @@
 import { ERRORS, OK, sipAnswer } from '../errors.js';
 import type { HintDirectory } from '../presence/hint-directory.js';
 import { wantsDigiumTuple, type DigiumMode } from '../presence/pidf.js';
-import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues } from '../sip/headers.js';
+import { parseCSeq, parseEvent, parseNameAddr, splitHeaderValues, uriScheme } from '../sip/headers.js';
 import type { SipRequest } from '../sip/message.js';
 import { authorize, contextFor } from '../sip/pipeline.js';
 import { grantExpires, type ExpiryPolicy } from '../sip/expires.js';
@@ -99,6 +99,11 @@ export class SubscribeHandler {
       respond(sipAnswer(ERRORS.BAD_CONTACT));
       return;
     }
+    const sips = isSipsDialog(request, contact);
+    if (sips && !flow.kind.secure) {
+      respond(sipAnswer(ERRORS.SIPS_NEEDS_TLS));
+      return;
+    }
     const requestUri = parseUri(request.uri)!;
     const exten = requestUri.user === undefined ? undefined : decodeURIComponent(requestUri.user);
     const context = contextFor(incoming.principal, 'SUBSCRIBE', this.context);
@@ -132,7 +137,7 @@ export class SubscribeHandler {
       remoteCseq: parseCSeq(request.get('cseq')!)!.seq,
       eventId: eventId === undefined ? undefined : detach(eventId),
       flow: this.flows.shared(flow),
-      localContact: this.shared.intern(ourContactUri(flow.kind, formatHostPort(host, flow.localPort))),
+      localContact: this.shared.intern(ourContactUri(flow.kind, formatHostPort(host, flow.localPort), sips)),
       sentBy: this.shared.intern(formatHostPort(host, flow.localPort)),
       userAgent: this.shared.intern(request.get('user-agent') ?? ''),
       presentity: this.shared.intern(`sip:${requestUri.user}@${requestUri.host}`),
@@ -177,6 +182,11 @@ export class SubscribeHandler {
       respond(sipAnswer(ERRORS.CSEQ_OUT_OF_ORDER), { toTag: subscription.localTag });
       return;
     }
+    // The flow follows a refresh: a SIPS dialog's NOTIFYs must not move off TLS.
+    if (!flow.kind.secure && uriScheme(subscription.localContact) === 'sips') {
+      respond(sipAnswer(ERRORS.SIPS_NEEDS_TLS), { toTag: subscription.localTag });
+      return;
+    }
     const granted = grantExpires(request, this.expiry, respond, { toTag: subscription.localTag });
     if (granted === undefined) return;
     // A refresh the store cannot write is not acknowledged: the subscription runs on until its current expiry.
@@ -209,6 +219,18 @@ function contactUri(request: SipRequest): string | undefined {
   const first = value === undefined ? undefined : splitHeaderValues(value)[0];
   const uri = first === undefined ? undefined : parseNameAddr(first)?.uri;
   return uri !== undefined && parseUri(uri) ? uri : undefined;
+}
+
+/**
+ * RFC 3261 §12.1.1: a dialog is a SIPS one when the request's Request-URI is SIPS, or its top Record-Route, or its
+ * Contact without a Record-Route. Its NOTIFYs then go over TLS only (§26.2.2).
+ */
+function isSipsDialog(request: SipRequest, contact: string): boolean {
+  if (uriScheme(request.uri) === 'sips') return true;
+  const topRoute = request.get('record-route');
+  const first = topRoute === undefined ? undefined : splitHeaderValues(topRoute)[0];
+  const target = first === undefined ? contact : parseNameAddr(first)?.uri ?? '';
+  return uriScheme(target) === 'sips';
 }
 
 /** A wildcard bind has no address to put in Contact/Via: use the one the watcher reached us at. */

@@ -67,6 +67,8 @@ export interface PresenceServer {
   /** 0 unless `--ws` / `--wss` are given. */
   wsPort: number;
   wssPort: number;
+  /** 0 unless `--tls` is given. */
+  tlsPort: number;
   /** 0 unless `--http` is given. */
   httpPort: number;
   /** Hint count from the listening line. */
@@ -189,9 +191,9 @@ function serverArguments(options: ServerOptions, configFile: string, dataDir: st
 }
 
 /** `udp:127.0.0.1:41234 tcp:127.0.0.1:41235 ami:127.0.0.1:41236` → ports by transport. */
-function listeningPorts(endpoints: string): { udp: number; tcp: number; ami: number; ws: number; wss: number; http: number } {
+function listeningPorts(endpoints: string): { udp: number; tcp: number; ami: number; ws: number; wss: number; tls: number; http: number } {
   const port = (transport: string): number => Number(new RegExp(`(?:^|\\s)${transport}:\\S+:(\\d+)\\b`).exec(endpoints)?.[1] ?? 0);
-  return { udp: port('udp'), tcp: port('tcp'), ami: port('ami'), ws: port('ws'), wss: port('wss'), http: port('http') };
+  return { udp: port('udp'), tcp: port('tcp'), ami: port('ami'), ws: port('ws'), wss: port('wss'), tls: port('tls'), http: port('http') };
 }
 
 /** Starts presenced and resolves once it printed its listening line. */
@@ -251,6 +253,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Presence
     amiPort: ports.ami,
     wsPort: ports.ws,
     wssPort: ports.wss,
+    tlsPort: ports.tls,
     httpPort: ports.http,
     hints: Number(listening[2]),
     dataDir,

@@ -1,13 +1,14 @@
 // Minimal SIP user agents (UDP and TCP) that talk to the server over real sockets: they build requests from
 // templates, queue everything that arrives, and answer NOTIFYs with 200 unless told not to.
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import DgramAsPromised from 'dgram-as-promised';
 import type { SocketAsPromised } from 'dgram-as-promised';
 import { parseSipMessage, SipMessage, StreamFramer } from './wire.js';
 import type { RemoteAddress } from './wire.js';
 
-export type Transport = 'UDP' | 'TCP' | 'WS' | 'WSS';
+export type Transport = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
 export type MessagePredicate = (message: SipMessage) => boolean;
 
 const HOST = '127.0.0.1';
@@ -409,7 +410,7 @@ export class UdpSipClient extends SipClient {
 }
 
 export class TcpSipClient extends SipClient {
-  readonly transport = 'TCP';
+  readonly transport: 'TCP' | 'TLS';
   readonly localPort: number;
   /** CRLF keep-alive responses received (RFC 5626 §4.4.1). */
   pongs = 0;
@@ -422,6 +423,7 @@ export class TcpSipClient extends SipClient {
     private readonly socket: net.Socket,
   ) {
     super(serverPort);
+    this.transport = socket instanceof tls.TLSSocket ? 'TLS' : 'TCP';
     this.localPort = socket.localPort ?? 0;
     this.remote = { address: HOST, port: serverPort };
     const framer = new StreamFramer(
@@ -456,6 +458,24 @@ export class TcpSipClient extends SipClient {
         resolve(new TcpSipClient(serverPort, socket));
       });
     });
+  }
+
+  /** A SIP over TLS client (RFC 3261 §26.3.1); `options` may name the host (SNI) and what to trust. */
+  static connectTls(serverPort: number, options: tls.ConnectionOptions = {}): Promise<TcpSipClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ host: HOST, port: serverPort, rejectUnauthorized: false, ...options });
+      socket.setNoDelay(true);
+      socket.once('error', reject);
+      socket.once('secureConnect', () => {
+        socket.off('error', reject);
+        resolve(new TcpSipClient(serverPort, socket));
+      });
+    });
+  }
+
+  /** The certificate the server presented (TLS only). */
+  get peerCertificate(): tls.PeerCertificate | undefined {
+    return this.socket instanceof tls.TLSSocket ? this.socket.getPeerCertificate() : undefined;
   }
 
   get isClosed(): boolean {

@@ -32,12 +32,18 @@ describe('config: the option table', () => {
     const web = buildServerConfig({ ...defaultValues(), udp: undefined, tcp: undefined, ws: { host: '127.0.0.1', port: 8088 }, wsOrigin: 'https://a.example, https://b.example' });
     expect(web.listeners).to.deep.equal([{ transport: 'WS', host: '127.0.0.1', port: 8088 }]);
     expect(web.websocket.origins).to.deep.equal(['https://a.example', 'https://b.example']);
+    const secure = buildServerConfig({ ...defaultValues(), tls: { host: '0.0.0.0', port: 5061 }, tlsCert: 'pbx.crt', tlsKey: 'pbx.key', tlsCertDir: 'sni', tlsHandshakeTimeout: 3 });
+    expect(secure.listeners.at(-1)).to.deep.equal({ transport: 'TLS', host: '0.0.0.0', port: 5061 });
+    expect(secure.tls).to.deep.equal({ certFile: 'pbx.crt', keyFile: 'pbx.key', certDir: 'sni' });
+    expect(secure.streams.handshakeTimeoutMs).to.equal(3000);
   });
 
   it('refuses option combinations that cannot run, naming the options', () => {
     expect(() => buildServerConfig({ ...defaultValues(), udp: undefined, tcp: undefined })).to.throw('every transport is off');
     expect(() => buildServerConfig({ ...defaultValues(), wss: { host: '0.0.0.0', port: 8089 } })).to.throw('--wss needs --tls-cert FILE and --tls-key FILE');
     expect(() => buildServerConfig({ ...defaultValues(), tlsCert: 'pbx.crt' })).to.throw('--tls-cert and --tls-key go together');
+    expect(() => buildServerConfig({ ...defaultValues(), tls: { host: '0.0.0.0', port: 5061 } })).to.throw('--tls needs --tls-cert FILE and --tls-key FILE');
+    expect(() => buildServerConfig({ ...defaultValues(), tlsCertDir: '/etc/presenced/sni' })).to.throw('--tls-cert-dir needs --tls-cert FILE and --tls-key FILE');
     expect(() => buildServerConfig({ ...defaultValues(), minExpires: 600, maxExpires: 60 })).to.throw('--min-expires must not exceed --max-expires');
     expect(() => buildServerConfig({ ...defaultValues(), ami: { host: '127.0.0.1', port: 5038 } })).to.throw('--ami needs --ami-config');
     expect(() => buildServerConfig({ ...defaultValues(), amiConfig: 'manager.conf' })).to.throw('--ami-config has no effect');

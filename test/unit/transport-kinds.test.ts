@@ -6,13 +6,13 @@ function connection(id: number): Connection {
 }
 
 describe('sip/transport kinds and connection pins', () => {
-  it('declares what each transport is: Via token, reliability, dialling out, URI parameter', () => {
-    expect([UDP, TCP, TLS, WS, WSS].map((kind) => [kind.via, kind.reliable, kind.dialsOut, kind.uriParam])).to.deep.equal([
-      ['UDP', false, true, 'udp'],
-      ['TCP', true, true, 'tcp'],
-      ['TLS', true, true, 'tls'],
-      ['WS', true, false, 'ws'],
-      ['WSS', true, false, 'wss'],
+  it('declares what each transport is: Via token, reliability, dialling out, security, URI parameter', () => {
+    expect([UDP, TCP, TLS, WS, WSS].map((kind) => [kind.via, kind.reliable, kind.dialsOut, kind.secure, kind.uriParam])).to.deep.equal([
+      ['UDP', false, true, false, 'udp'],
+      ['TCP', true, true, false, 'tcp'],
+      ['TLS', true, false, true, 'tls'],
+      ['WS', true, false, false, 'ws'],
+      ['WSS', true, false, true, 'wss'],
     ]);
     expect(transportKind('wss')).to.equal(WSS);
     expect(transportKind('SCTP')).to.equal(undefined);
@@ -22,6 +22,8 @@ describe('sip/transport kinds and connection pins', () => {
     const flow: Flow = { kind: WSS, remoteHost: '127.0.0.1', remotePort: 40000, localHost: '127.0.0.1', localPort: 8089 };
     expect(viaHeader(flow, '127.0.0.1:8089', 'z9hG4bKx')).to.equal('Via: SIP/2.0/WSS 127.0.0.1:8089;branch=z9hG4bKx;rport\r\n');
     expect(contactUri(TLS, '[::1]:5061')).to.equal('sip:[::1]:5061;transport=tls');
+    expect(contactUri(TLS, '[::1]:5061', true), 'a SIPS dialog (RFC 3261 §12.1.1)').to.equal('sips:[::1]:5061');
+    expect(contactUri(WSS, 'pbx:8089', true)).to.equal('sips:pbx:8089;transport=wss');
   });
 
   it('counts the subscriptions holding a flow into its connection, and moves them with the flow', () => {

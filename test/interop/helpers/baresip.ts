@@ -139,10 +139,10 @@ export class Baresip {
   /** The CSeq numbers of the NOTIFYs baresip has answered so far (a retransmission counts once). */
   answeredNotifies(): Set<number> {
     const answered = new Set<number>();
-    // Trace blocks start with "UDP <from> -> <to>"; a response from baresip's port with "CSeq: n NOTIFY" answers one.
-    const blocks = this.child.stdout().replace(ANSI_ESCAPE, '').split(/^(?=(?:UDP|TCP) \S+ -> \S+\s*$)/m);
+    // Trace blocks start with "UDP <from> -> <to>"; a response with "CSeq: n NOTIFY" answers one (only baresip answers
+    // NOTIFYs; over TLS it sends from its connection's own port, not its listening one).
+    const blocks = this.child.stdout().replace(ANSI_ESCAPE, '').split(/^(?=(?:UDP|TCP|TLS) \S+ -> \S+\s*$)/m);
     for (const block of blocks) {
-      if (!block.startsWith(`UDP ${HOST}:${SIP_PORTS.baresip} ->`) && !block.startsWith(`TCP ${HOST}:${SIP_PORTS.baresip} ->`)) continue;
       if (!/^SIP\/2\.0 \d{3} /m.test(block)) continue;
       const cseq = /^CSeq:\s*(\d+)\s+NOTIFY\s*$/im.exec(block);
       if (cseq) answered.add(Number(cseq[1]));

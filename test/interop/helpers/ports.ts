@@ -24,6 +24,12 @@ export const CONTROL_PORTS = {
   baresip: base + 41,
 } as const;
 
+/** SIP over TLS: encrypted, so outside the captured range too. */
+export const TLS_PORTS = {
+  /** presenced's --tls listener */
+  server: base + 22,
+} as const;
+
 /** WebSocket and web ports, outside the captured range (the capture holds plain SIP only). */
 export const WEB_PORTS = {
   /** presenced's --ws listener */
