@@ -6,6 +6,8 @@
 # systemd-analyze checks the systemd unit in docs/deploy; sqlite3 takes the online backup docs/OPERATIONS.md shows.
 set -euo pipefail
 packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio chromium systemd sqlite3)
+# sipvicious (svmap, svwar, svcrack) attacks presenced in the interop suite, as scanners attack PBXs.
+packages+=(sipvicious)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -30,6 +30,18 @@ export const TLS_PORTS = {
   server: base + 22,
 } as const;
 
+/** SIPVicious against presenced, outside the captured range (its scans are not interop traffic). */
+export const SCANNER_PORTS = {
+  /** presenced, UDP and TCP */
+  server: base + 30,
+  /** the relay the scanners talk to (test/interop/helpers/udp-relay.ts) */
+  relay: base + 31,
+  /** the scanners' own source ports */
+  svmap: base + 32,
+  svwar: base + 33,
+  svcrack: base + 34,
+} as const;
+
 /** WebSocket and web ports, outside the captured range (the capture holds plain SIP only). */
 export const WEB_PORTS = {
   /** presenced's --ws listener */
