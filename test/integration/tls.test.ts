@@ -146,13 +146,16 @@ describe('integration: SIP over TLS', function () {
   });
 
   it('serves the certificate of the name a client asks for (SNI), and the default one without a name or for an unknown one', async function () {
-    const on = await start();
+    const on = await start(['--wss', '127.0.0.1:0']);
     expect(await servedName(on.tlsPort), 'no SNI (connecting by IP)').to.equal('default.test');
     expect(await servedName(on.tlsPort, 'phones.example.test')).to.equal('phones.example.test');
     expect(await servedName(on.tlsPort, 'DESK.example.test'), 'a second name of that certificate, any case').to.equal('phones.example.test');
     expect(await servedName(on.tlsPort, 'sales.pbx.example.test'), 'a wildcard certificate').to.equal('*.pbx.example.test');
     expect(await servedName(on.tlsPort, 'a.b.pbx.example.test'), 'a wildcard covers one label only').to.equal('default.test');
     expect(await servedName(on.tlsPort, 'unknown.example.test')).to.equal('default.test');
+    // Secure WebSocket serves the same certificates.
+    expect(await servedName(on.wssPort)).to.equal('default.test');
+    expect(await servedName(on.wssPort, 'phones.example.test')).to.equal('phones.example.test');
   });
 
   it('accepts modern ciphers only: no RSA key exchange, no CBC', async function () {
@@ -168,7 +171,7 @@ describe('integration: SIP over TLS', function () {
     const live = { cert: path.join(dir, 'live.crt'), key: path.join(dir, 'live.key') };
     await copyFile(defaultCert.cert, live.cert);
     await copyFile(defaultCert.key, live.key);
-    server = await startServer({ args: ['--tls', '127.0.0.1:0', '--tls-cert', live.cert, '--tls-key', live.key], logLevel: 'info' });
+    server = await startServer({ args: ['--tls', '127.0.0.1:0', '--wss', '127.0.0.1:0', '--tls-cert', live.cert, '--tls-key', live.key], logLevel: 'info' });
     const on = server;
     const client = await tlsClient(on);
     const dialog = await client.subscribeDialog({ user: '7000' });
@@ -180,12 +183,16 @@ describe('integration: SIP over TLS', function () {
     on.signal('SIGHUP');
     await eventually(() => on.stderr().includes('reload: TLS certificates: default CN=renewed.test'), 5000, 'the reload');
     expect(await servedName(on.tlsPort), 'a new connection').to.equal('renewed.test');
+    expect(await servedName(on.wssPort), 'a new WSS connection').to.equal('renewed.test');
     await change(on, 'away,,after the reload');
     expect(parsePidf((await dialog.nextNotify()).body).notes[0], 'the connection opened before the reload').to.equal('after the reload');
 
     await writeFile(live.cert, '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n');
-    on.signal('SIGHUP');
-    await eventually(() => /ERROR.*reload: .*live\.crt.*keeping the previous TLS certificates/.test(on.stderr()), 5000, 'the refused reload');
+    // `presencestate reload` does what SIGHUP does, and says so.
+    const reload = await on.cli(['reload']);
+    expect(reload.code).to.equal(1);
+    expect(reload.stderr).to.match(/^Not reloaded TLS certificates: .*live\.crt.*keeping the previous TLS certificates$/m);
+    expect(on.stderr()).to.match(/ERROR.*reload: .*live\.crt.*keeping the previous TLS certificates/);
     expect(await servedName(on.tlsPort), 'after a broken certificate').to.equal('renewed.test');
     await change(on, 'dnd,,still connected');
     expect(parsePidf((await dialog.nextNotify()).body).notes[0]).to.equal('still connected');
