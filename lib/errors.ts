@@ -61,6 +61,7 @@ export const ERRORS = {
   CONDITIONAL_REQUEST_FAILED: define('CONDITIONAL_REQUEST_FAILED', 412, 'Conditional Request Failed', 412),
   NOTHING_TO_REMOVE: define('NOTHING_TO_REMOVE', 400, 'Bad Request (Expires 0 needs a SIP-If-Match: there is nothing to remove)', 400),
   MISSING_BODY: define('MISSING_BODY', 400, 'Bad Request (an initial PUBLISH needs a PIDF body)', 400),
+  MISSING_DIALOG_INFO: define('MISSING_DIALOG_INFO', 400, 'Bad Request (an initial PUBLISH needs a dialog-info body)', 400),
   UNSUPPORTED_MEDIA_TYPE: define('UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported Media Type', 415),
   BAD_BODY: define('BAD_BODY', 400, 'Bad Request (%s)', 400),
   NO_STATE_IN_BODY: define('NO_STATE_IN_BODY', 400, 'Bad Request (the PIDF document has no digium_presence, RPID activity or basic status)', 400),

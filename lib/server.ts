@@ -6,11 +6,12 @@ import { AmiServer } from './control/ami/ami-server.js';
 import { PresenceCommands } from './control/commands.js';
 import { DeviceService } from './devices/device-service.js';
 import { DialogPackage } from './devices/dialog-package.js';
+import { DIALOG_PUBLISHING, PublishedDialogs } from './devices/published-dialogs.js';
 import { ControlServer } from './control/control-server.js';
 import type { ReloadPart } from './control/format.js';
 import { HintDirectory } from './presence/hint-directory.js';
 import { PresenceService } from './presence/presence-service.js';
-import { PublishHandler } from './presence/publish-handler.js';
+import { PRESENCE_PUBLISHING, PublishHandler } from './presence/publish-handler.js';
 import { MethodRouter } from './sip/router.js';
 import { pipeline } from './sip/pipeline.js';
 import { AddressGate } from './security/address-gate.js';
@@ -78,6 +79,8 @@ export class PresenceServer {
   private control: ControlServer | undefined;
   private manager: SubscriptionManager | undefined;
   private presence: PresenceService | undefined;
+  private devices: DeviceService | undefined;
+  private publishedDialogs: PublishedDialogs | undefined;
   private readonly hints: HintDirectory;
   private ami: AmiServer | undefined;
   private reclaimer: MemoryReclaimer | undefined;
@@ -127,8 +130,12 @@ export class PresenceServer {
     const presence = new PresenceService({ store: this.store, bus: this.bus, node: config.node, log, caps: config.limits });
     this.presence = presence;
     await presence.load();
-    const devices = new DeviceService(this.store);
+    const devices = new DeviceService({ store: this.store, bus: this.bus, node: config.node, log });
+    this.devices = devices;
+    const publishedDialogs = new PublishedDialogs({ store: this.store, devices, log, caps: config.limits });
+    this.publishedDialogs = publishedDialogs;
     await devices.load();
+    await publishedDialogs.load();
     this.sendWebhooks(presence, devices);
 
     const journal = new SubscriptionJournal(this.store, log, config.node);
@@ -160,9 +167,10 @@ export class PresenceServer {
     const flows = new FlowPool();
     const { hints } = this;
     const { context, expiry } = config;
-    const publishHandler = new PublishHandler({ publications: presence.publications, hints, context, expiry, log });
+    const publishHandler = new PublishHandler({ publications: presence.publications, event: PRESENCE_PUBLISHING, hints, context, expiry, log });
     packages.register(new PresencePackage(presence, devices, publishHandler.handle));
-    packages.register(new DialogPackage(devices));
+    const dialogPublishHandler = new PublishHandler({ publications: publishedDialogs.publications, event: DIALOG_PUBLISHING, hints, context, expiry, log });
+    packages.register(new DialogPackage(devices, dialogPublishHandler.handle));
     this.serveLists(packages, lists);
     for (const listPackage of this.listPackages) presence.on('change', (provider) => listPackage.stateChanged(provider));
     for (const listPackage of this.listPackages) devices.on('change', (device) => listPackage.stateChanged(device));
@@ -297,6 +305,8 @@ export class PresenceServer {
     this.loadMonitor?.stop();
     await this.stack?.stop();
     this.presence?.stop();
+    this.devices?.stop();
+    this.publishedDialogs?.stop();
     await this.bus?.close();
     await this.store?.close();
   }

@@ -2,8 +2,8 @@
  * Reads PIDF documents (RFC 3863) with the RFC 4479 data model and RFC 4480 RPID — the bodies phones PUBLISH —
  * and maps them onto our presence states. The mapping tables are in docs/PUBLISH.md.
  */
-import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
 import { parseStateName, PresenceError, stripControlCharacters, type PresenceState, type PresenceStateName } from './state.js';
+import { attribute, childrenOf, firstText, readXmlRoot, textOf, XmlReadError, type XmlElement } from '../util/xml-reader.js';
 
 /** Larger bodies are refused before parsing; real PUBLISH bodies are well under 4 KiB. */
 export const MAX_PIDF_BYTES = 65_536;
@@ -41,130 +41,15 @@ export interface ParsedPidf {
   persons?: ParsedPerson[];
 }
 
-const PREDEFINED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const ENTITY_REFERENCE = /&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(amp|lt|gt|quot|apos));/g;
-
-function isXmlChar(codePoint: number): boolean {
-  // XML 1.0 section 2.2, production [2] Char.
-  return codePoint === 0x9 || codePoint === 0xa || codePoint === 0xd ||
-    (codePoint >= 0x20 && codePoint <= 0xd7ff) || (codePoint >= 0xe000 && codePoint <= 0xfffd) ||
-    (codePoint >= 0x10000 && codePoint <= 0x10ffff);
-}
-
-/**
- * XML 1.0 sections 4.1 and 4.6: character references and the five predefined entities, nothing else
- * (documents with a DOCTYPE are refused, so no other entity can be declared).
- */
-const xmlEntityDecoder: EntityDecoderOptions = {
-  setExternalEntities: () => undefined,
-  addInputEntities: () => undefined,
-  reset: () => undefined,
-  setXmlVersion: () => undefined,
-  decode: (text) => text.includes('&') ? text.replace(ENTITY_REFERENCE, (reference, hex?: string, decimal?: string, name?: string) => {
-    if (name !== undefined) return PREDEFINED_ENTITIES[name]!;
-    const codePoint = hex !== undefined ? parseInt(hex, 16) : Number(decimal);
-    if (!isXmlChar(codePoint)) throw new PresenceError(`Malformed PIDF: invalid character reference '${reference}'`);
-    return String.fromCodePoint(codePoint);
-  }) : text,
-};
-
-// preserveOrder keeps document order ("the first <basic>") and the prefixes, which are resolved against the
-// xmlns declarations below; text is not trimmed by the parser so CDATA sections join their neighbours intact.
-const orderedParser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  entityDecoder: xmlEntityDecoder,
-});
-
-/** The parser's node: `{ [qualified name]: children, ':@'?: attributes }` or `{ '#text': text }`. */
-type OrderedNode = Record<string, unknown>;
-
-/** An element with its namespace resolved (XML Namespaces 1.0 §6). Unprefixed names without a default namespace
- *  and undeclared prefixes have no namespace (''). */
-interface XmlElement {
-  namespace: string;
-  local: string;
-  attributes: Record<string, unknown>;
-  children: OrderedNode[];
-  scope: ReadonlyMap<string, string>;
-}
-
-const EMPTY_SCOPE: ReadonlyMap<string, string> = new Map();
-
-function nodeName(node: OrderedNode): string | undefined {
-  for (const key in node) if (key !== ':@') return key;
-  return undefined;
-}
-
-/** The element children of `children`, in document order (text, comments and processing instructions skipped). */
-function elementsOf(children: OrderedNode[], parentScope: ReadonlyMap<string, string>): XmlElement[] {
-  const elements: XmlElement[] = [];
-  for (const node of children) {
-    const name = nodeName(node);
-    const content = name === undefined ? undefined : node[name];
-    if (name === undefined || name.startsWith('#') || name.startsWith('?') || !Array.isArray(content)) continue;
-    const attributes = (node[':@'] ?? {}) as Record<string, unknown>;
-    const scope = declaredScope(attributes, parentScope);
-    const colon = name.indexOf(':');
-    const prefix = colon === -1 ? '' : name.slice(0, colon);
-    elements.push({
-      namespace: scope.get(prefix) ?? '',
-      local: colon === -1 ? name : name.slice(colon + 1),
-      attributes,
-      children: content as OrderedNode[],
-      scope,
-    });
-  }
-  return elements;
-}
-
-/** The parent's scope plus this element's `xmlns` / `xmlns:p` declarations (a new map only when there are any). */
-function declaredScope(attributes: Record<string, unknown>, parent: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
-  let scope: Map<string, string> | undefined;
-  for (const name in attributes) {
-    if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
-    const value = attributes[name];
-    if (typeof value !== 'string') continue;
-    scope ??= new Map(parent);
-    scope.set(name === 'xmlns' ? '' : name.slice(6), value.trim());
-  }
-  return scope ?? parent;
-}
-
-function attribute(element: XmlElement, name: string): string | undefined {
-  const value = element.attributes[name];
-  return typeof value === 'string' ? value.trim() : undefined;
-}
-
-/** The element's own text: its text and CDATA children joined, line breaks with their indentation folded into one
- *  space, and trimmed (status texts are one line). */
-function textOf(element: XmlElement): string {
-  let text = '';
-  for (const node of element.children) {
-    const value = node['#text'];
-    if (typeof value === 'string') text += value;
-  }
-  return text.replace(/[ \t]*[\r\n][ \t\r\n]*/g, ' ').trim();
-}
-
 /** PIDF elements are accepted in the PIDF namespace and, for sloppy publishers, in no namespace. */
 function isPidf(element: XmlElement, local: string): boolean {
   return element.local === local && (element.namespace === PIDF_NAMESPACE || element.namespace === '');
 }
 
-function firstText(elements: XmlElement[], matches: (element: XmlElement) => boolean): string | undefined {
-  const found = elements.find(matches);
-  return found === undefined ? undefined : textOf(found);
-}
-
 function readTuple(tuple: XmlElement): ParsedTuple {
-  const children = elementsOf(tuple.children, tuple.scope);
+  const children = childrenOf(tuple);
   const status = children.find((child) => isPidf(child, 'status'));
-  const statusChildren = status === undefined ? [] : elementsOf(status.children, status.scope);
+  const statusChildren = status === undefined ? [] : childrenOf(status);
   const basic = firstText(statusChildren, (child) => isPidf(child, 'basic'));
   const contact = firstText(children, (child) => isPidf(child, 'contact'));
   const note = firstText(children, (child) => isPidf(child, 'note'));
@@ -183,11 +68,11 @@ function readTuple(tuple: XmlElement): ParsedTuple {
 
 /** RFC 4479 §6.1 person with RFC 4480 §3.2 activities; the person <note> is dm:note (PIDF's note is tolerated). */
 function readPerson(person: XmlElement): ParsedPerson {
-  const children = elementsOf(person.children, person.scope);
+  const children = childrenOf(person);
   const activities: string[] = [];
   for (const child of children) {
     if (child.namespace !== RPID_NAMESPACE || child.local !== 'activities') continue;
-    for (const activity of elementsOf(child.children, child.scope)) {
+    for (const activity of childrenOf(child)) {
       // <rpid:note> describes the activities, it is not one; elements of other namespaces are extensions.
       if (activity.namespace === RPID_NAMESPACE && activity.local !== 'note') activities.push(activity.local);
     }
@@ -196,38 +81,24 @@ function readPerson(person: XmlElement): ParsedPerson {
   return { id: attribute(person, 'id') ?? '', activities, ...(note !== undefined ? { note } : {}) };
 }
 
-function parseOrdered(xml: string): OrderedNode[] {
-  try {
-    return orderedParser.parse(xml) as OrderedNode[];
-  } catch (error) {
-    if (error instanceof PresenceError) throw error;
-    // Reserved names (__proto__, constructor), nesting deeper than the parser allows.
-    throw new PresenceError(`Malformed PIDF: ${(error as Error).message}`);
-  }
-}
-
 /**
  * Parses a PIDF document: namespaces resolved whatever the prefixes, unknown elements ignored, texts trimmed.
  * Throws PresenceError ("Malformed PIDF…") for anything that is not a well-formed PIDF document of at most
  * MAX_PIDF_BYTES, and for any DOCTYPE (no entity expansion, no external references).
  */
 export function parsePidf(xml: string): ParsedPidf {
-  if (Buffer.byteLength(xml) > MAX_PIDF_BYTES) {
-    throw new PresenceError(`Malformed PIDF: larger than ${MAX_PIDF_BYTES} bytes`);
+  let root: XmlElement | undefined;
+  try {
+    root = readXmlRoot(xml, MAX_PIDF_BYTES);
+  } catch (error) {
+    if (error instanceof XmlReadError) throw new PresenceError(error.describe('PIDF'));
+    throw error;
   }
-  if (/<!DOCTYPE/i.test(xml)) {
-    throw new PresenceError('Malformed PIDF: DOCTYPE is not allowed');
-  }
-  const validation = XMLValidator.validate(xml);
-  if (validation !== true) {
-    throw new PresenceError(`Malformed PIDF (line ${validation.err.line}): ${validation.err.msg}`);
-  }
-  const root = elementsOf(parseOrdered(xml), EMPTY_SCOPE)[0];
   const entity = root !== undefined && isPidf(root, 'presence') ? attribute(root, 'entity') : undefined;
   if (root === undefined || entity === undefined) {
     throw new PresenceError('Malformed PIDF: no <presence> element with an entity attribute');
   }
-  const children = elementsOf(root.children, root.scope);
+  const children = childrenOf(root);
   const note = firstText(children, (child) => isPidf(child, 'note'));
   const persons = children
     .filter((child) => child.namespace === DATA_MODEL_NAMESPACE && child.local === 'person')

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { isStateName, NOT_SET, sameState, type PresenceState, type PresenceValue } from './state.js';
-import { Publications, type Publication, type PublicationCaps, type Stamp } from './publications.js';
+import { presencePublicationStorage, Publications, type Publication, type PublicationCaps, type Stamp } from './publications.js';
 import type { PresenceRecord, Store } from '../store/store.js';
 import type { ChangeBus, StateChange } from '../store/change-bus.js';
 import type { Logger } from '../util/log.js';
@@ -72,7 +72,7 @@ export class PresenceService extends EventEmitter<PresenceServiceEvents> {
     this.bus = bus;
     this.node = node;
     this.log = log;
-    this.publications = new Publications(store, (name, version, source = 'sip') => this.changedHere(name, version, source), (name) => this.newStamp(name), log, caps);
+    this.publications = new Publications(presencePublicationStorage(store), (name, version, source = 'sip') => this.changedHere(name, version, source), (name) => this.newStamp(name), log, caps);
   }
 
   /** Reads the store, then follows the other nodes' changes. */

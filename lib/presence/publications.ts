@@ -1,6 +1,8 @@
 /**
- * The live RFC 3903 publications of presence state, per CustomPresence name: entity-tag → state, expiry and
- * publisher, written through to the store, expired with one TimerQueue. Aggregation is PresenceService's job.
+ * The live RFC 3903 publications of one event's state, per resource name: entity-tag → state, expiry and publisher,
+ * written through to their storage, expired with one TimerQueue. Presence (per CustomPresence name, in the store's
+ * publications) and published dialogs (per extension, lib/devices) both keep theirs here; combining a name's
+ * publications is their owner's job.
  */
 import type { PublicationRecord, Store } from '../store/store.js';
 import type { Logger } from '../util/log.js';
@@ -11,12 +13,12 @@ import type { Limits } from '../limits/limits.js';
 import { REFUSALS, type Refusal } from '../limits/refusals.js';
 import { LogSummary } from '../util/log-summary.js';
 
-export interface Publication {
+export interface Publication<S = PresenceState> {
   /** The entity-tag (SIP-ETag) that identifies it now; a refresh or modification replaces it. */
   readonly etag: string;
-  /** The CustomPresence name it drives. */
+  /** The resource it drives: a CustomPresence name, an extension. */
   readonly name: string;
-  readonly state: PresenceState;
+  readonly state: S;
   /** Who published it (From URI and User-Agent), for logs. */
   readonly source: string;
   /** ms since epoch, from the owner's clock: when the published state last changed. A refresh keeps it. */
@@ -39,16 +41,34 @@ export type PublicationCaps = Pick<Limits, 'maxPublications' | 'maxPublicationsP
 export const DEFAULT_PUBLICATION_CAPS: PublicationCaps = { maxPublications: Infinity, maxPublicationsPerPresentity: 32, maxPublicationsPerSource: 8 };
 
 /** A publication's next version: a new state (modification) or only a new expiry (refresh). */
-export interface PublicationUpdate {
-  state?: PresenceState;
+export interface PublicationUpdate<S = PresenceState> {
+  state?: S;
   source: string;
   expiresAt: number;
 }
 
-interface Entry extends Publication, Scheduled {
-  /** The source address of the initial PUBLISH, for the per-source cap ('' for a row stored before it was kept). */
+/** A publication as its storage keeps it: with the address its initial PUBLISH came from, for the per-source cap
+ *  after a restart ('' for a row stored before addresses were kept). */
+export interface StoredPublication<S> extends Publication<S> {
   readonly address: string;
 }
+
+/** Where one kind of publication is kept, and what its states are. */
+export interface PublicationStorage<S> {
+  /** Whether a modification changes nothing (its changedAt and version then stay). */
+  same(a: S, b: S): boolean;
+  /** The state as every reader shares it (bodies are cached by state identity): frozen. */
+  freeze(state: S): S;
+  /** Deletes `replaces`, if given, and saves `publication`, in one durable step. */
+  save(publication: StoredPublication<S>, replaces?: string): Promise<void>;
+  delete(publication: Publication<S>): Promise<void>;
+  /** Drops the expired ones, then reads every stored one; those that cannot be read are counted, not returned. */
+  load(now: number): Promise<{ publications: Array<StoredPublication<S>>; unreadable: number }>;
+  /** The readable stored publications of one name (what another node re-reads after a change). */
+  loadName(name: string): Promise<Array<StoredPublication<S>>>;
+}
+
+interface Entry<S> extends StoredPublication<S>, Scheduled {}
 
 /** RFC 3903 §6 step 7: entity-tags are unique and unguessable (64 random bits; the grammar is a SIP token). */
 function newEntityTag(): string {
@@ -60,14 +80,14 @@ function frozen({ state, subtype, message }: PresenceState): PresenceState {
   return Object.freeze({ state, subtype, message });
 }
 
-function toRecord(entry: Entry): PublicationRecord {
-  const { etag, name, state, source, changedAt, expiresAt, version, address } = entry;
+function toRecord(publication: StoredPublication<PresenceState>): PublicationRecord {
+  const { etag, name, state, source, changedAt, expiresAt, version, address } = publication;
   return { etag, name, state: state.state, subtype: state.subtype, message: state.message, source, changedAt, expiresAt, version, address };
 }
 
-function fromRecord(record: PublicationRecord): Entry {
+function fromRecord(record: PublicationRecord): StoredPublication<PresenceState> {
   const { etag, name, state, subtype, message, source, changedAt, expiresAt, version, address } = record;
-  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, version, address, dueAt: 0, heapIndex: -1 };
+  return { etag, name, state: frozen({ state, subtype, message }), source, changedAt, expiresAt, version, address };
 }
 
 /** What is wrong with a stored publication, if anything (a broken file must not stop the start). */
@@ -81,14 +101,35 @@ function recordProblem(record: PublicationRecord): string | undefined {
   return undefined;
 }
 
+/** Presence publications live in the store's publications (docs/STORE.md). */
+export function presencePublicationStorage(store: Store): PublicationStorage<PresenceState> {
+  return {
+    same: sameState,
+    freeze: frozen,
+    save: (publication, replaces) => store.savePublication(toRecord(publication), replaces),
+    delete: (publication) => store.deletePublication(publication.etag),
+    async load(now) {
+      await store.purgeExpiredPublications(now);
+      const records = await store.loadPublications();
+      const readable = records.filter((record) => recordProblem(record) === undefined);
+      return { publications: readable.map(fromRecord), unreadable: records.length - readable.length };
+    },
+    loadName: async (name) => (await store.getPublications(name)).filter((record) => recordProblem(record) === undefined).map(fromRecord),
+  };
+}
+
+function entryOf<S>(publication: StoredPublication<S>): Entry<S> {
+  return { ...publication, dueAt: 0, heapIndex: -1 };
+}
+
 /**
  * Every change is durable before its promise resolves and before `changed(name)` is called. Changes run one at a
  * time, so two requests for the same entity-tag cannot both succeed (the second one finds it replaced: 412).
  */
-export class Publications {
-  private readonly byEtag = new Map<string, Entry>();
-  private readonly byName = new Map<string, Entry[]>();
-  private readonly expiry = new TimerQueue<Entry>((entry) => {
+export class Publications<S = PresenceState> {
+  private readonly byEtag = new Map<string, Entry<S>>();
+  private readonly byName = new Map<string, Array<Entry<S>>>();
+  private readonly expiry = new TimerQueue<Entry<S>>((entry) => {
     this.serially(() => this.expire(entry)).catch((error: unknown) =>
       this.log.error(`publish: expiring ${entry.etag} for ${entry.name} failed: ${(error as Error).stack ?? String(error)}`));
   });
@@ -101,7 +142,7 @@ export class Publications {
    * @param stamp gives a new state its changedAt and version; the owner compares them with its own changes
    */
   constructor(
-    private readonly store: Store,
+    private readonly storage: PublicationStorage<S>,
     private readonly changed: (name: string, version?: number, source?: string) => void,
     private readonly stamp: (name: string) => Promise<Stamp>,
     private readonly log: Logger,
@@ -115,13 +156,11 @@ export class Publications {
    * publications, or over the caps, are left out with one WARN each kind.
    */
   async load(now = Date.now()): Promise<void> {
-    await this.store.purgeExpiredPublications(now);
-    let unreadable = 0;
+    const { publications, unreadable } = await this.storage.load(now);
     let overCaps = 0;
-    for (const record of await this.store.loadPublications()) {
-      if (recordProblem(record) !== undefined) unreadable++;
-      else if (this.capReached(record.name, record.address) !== undefined) overCaps++;
-      else this.insert(fromRecord(record));
+    for (const publication of publications) {
+      if (this.capReached(publication.name, publication.address) !== undefined) overCaps++;
+      else this.insert(entryOf(publication));
     }
     if (unreadable > 0) this.log.warn(`store: skipped ${unreadable} unreadable publication record(s)`);
     if (overCaps > 0) this.log.warn(`store: left out ${overCaps} stored publication(s) over the limits`);
@@ -138,12 +177,12 @@ export class Publications {
   }
 
   /** The live publications of a name, in no particular order. */
-  live(name: string): readonly Publication[] {
+  live(name: string): ReadonlyArray<Publication<S>> {
     return this.byName.get(name) ?? [];
   }
 
   /** An initial PUBLISH from `address`; refused when it would exceed a cap (logged once per episode). */
-  add(name: string, state: PresenceState, source: string, expiresAt: number, address = ''): Promise<Publication | Refusal> {
+  add(name: string, state: S, source: string, expiresAt: number, address = ''): Promise<Publication<S> | Refusal> {
     return this.serially(async () => {
       const refusal = this.capReached(name, address);
       if (refusal) {
@@ -152,8 +191,8 @@ export class Publications {
         return refusal;
       }
       const { at, version } = await this.stamp(name);
-      const entry: Entry = { etag: newEntityTag(), name, state: frozen(state), source, changedAt: at, expiresAt, version, address, dueAt: 0, heapIndex: -1 };
-      await this.store.savePublication(toRecord(entry));
+      const entry = entryOf<S>({ etag: newEntityTag(), name, state: this.storage.freeze(state), source, changedAt: at, expiresAt, version, address });
+      await this.storage.save(entry);
       this.insert(entry);
       this.changed(name, version);
       return entry;
@@ -162,34 +201,32 @@ export class Publications {
 
   /** A refresh or modification (PUBLISH with SIP-If-Match): the publication gets a new entity-tag. Undefined when
    *  `etag` is not a live publication of `name` (412). changedAt moves only when the state really changes. */
-  update(name: string, etag: string, update: PublicationUpdate): Promise<Publication | undefined> {
+  update(name: string, etag: string, update: PublicationUpdate<S>): Promise<Publication<S> | undefined> {
     return this.serially(async () => {
       const current = this.find(name, etag);
       if (!current) return undefined;
-      const newState = update.state !== undefined && !sameState(update.state, current.state) ? update.state : undefined;
-      const stamp = newState ? await this.stamp(name) : { at: current.changedAt, version: current.version };
-      const next: Entry = {
+      const newState = update.state !== undefined && !this.storage.same(update.state, current.state) ? update.state : undefined;
+      const stamp = newState !== undefined ? await this.stamp(name) : { at: current.changedAt, version: current.version };
+      const next = entryOf<S>({
         etag: newEntityTag(),
         name,
-        state: newState ? frozen(newState) : current.state,
+        state: newState !== undefined ? this.storage.freeze(newState) : current.state,
         source: update.source,
         changedAt: stamp.at,
         version: stamp.version,
         expiresAt: update.expiresAt,
         address: current.address,
-        dueAt: 0,
-        heapIndex: -1,
-      };
-      await this.store.savePublication(toRecord(next), etag);
+      });
+      await this.storage.save(next, etag);
       this.delete(current);
       this.insert(next);
-      this.changed(name, newState ? stamp.version : undefined);
+      this.changed(name, newState !== undefined ? stamp.version : undefined);
       return next;
     });
   }
 
   /** The live publication with this entity-tag, whatever its name. */
-  withTag(etag: string): Publication | undefined {
+  withTag(etag: string): Publication<S> | undefined {
     return this.byEtag.get(etag);
   }
 
@@ -197,11 +234,11 @@ export class Publications {
    * A PUBLISH with Expires: 0, or an administrator's removal (`source` says who, for the audit line). Undefined when
    * `etag` is not a live publication of `name` (412).
    */
-  remove(name: string, etag: string, source = 'sip'): Promise<Publication | undefined> {
+  remove(name: string, etag: string, source = 'sip'): Promise<Publication<S> | undefined> {
     return this.serially(async () => {
       const current = this.find(name, etag);
       if (!current) return undefined;
-      await this.store.deletePublication(etag);
+      await this.storage.delete(current);
       this.delete(current);
       this.changed(name, undefined, source);
       return current;
@@ -214,12 +251,10 @@ export class Publications {
    */
   reread(name: string): Promise<void> {
     return this.serially(async () => {
-      const records = await this.store.getPublications(name);
+      const stored = await this.storage.loadName(name);
       const now = Date.now();
       for (const entry of [...(this.byName.get(name) ?? [])]) this.delete(entry);
-      for (const record of records) {
-        if (recordProblem(record) === undefined && record.expiresAt > now) this.insert(fromRecord(record));
-      }
+      for (const publication of stored) if (publication.expiresAt > now) this.insert(entryOf(publication));
     });
   }
 
@@ -230,7 +265,7 @@ export class Publications {
 
   private capReached(name: string, address: string): Refusal | undefined {
     if (this.byEtag.size >= this.caps.maxPublications) return REFUSALS.publicationsFull;
-    const live = this.live(name) as Entry[];
+    const live = this.live(name) as Array<Entry<S>>;
     if (live.length >= this.caps.maxPublicationsPerPresentity) return REFUSALS.publicationsPerPresentity;
     // A row stored before addresses were kept has none: it counts only against the presentity.
     if (address !== '' && live.filter((entry) => entry.address === address).length >= this.caps.maxPublicationsPerSource) {
@@ -239,7 +274,7 @@ export class Publications {
     return undefined;
   }
 
-  private find(name: string, etag: string): Entry | undefined {
+  private find(name: string, etag: string): Entry<S> | undefined {
     const entry = this.byEtag.get(etag);
     return entry?.name === name ? entry : undefined;
   }
@@ -251,19 +286,19 @@ export class Publications {
     return result;
   }
 
-  private async expire(entry: Entry): Promise<void> {
+  private async expire(entry: Entry<S>): Promise<void> {
     if (this.byEtag.get(entry.etag) !== entry) return;
     this.delete(entry);
     this.changed(entry.name);
     try {
-      await this.store.deletePublication(entry.etag);
+      await this.storage.delete(entry);
     } catch (error) {
       // Harmless: an expired row is purged on the next load.
       this.log.warn(`publish: could not delete expired publication ${entry.etag}: ${(error as Error).message}`);
     }
   }
 
-  private insert(entry: Entry): void {
+  private insert(entry: Entry<S>): void {
     this.byEtag.set(entry.etag, entry);
     const list = this.byName.get(entry.name);
     if (list) list.push(entry);
@@ -271,7 +306,7 @@ export class Publications {
     this.expiry.schedule(entry, entry.expiresAt);
   }
 
-  private delete(entry: Entry): void {
+  private delete(entry: Entry<S>): void {
     this.byEtag.delete(entry.etag);
     this.expiry.cancel(entry);
     const remaining = (this.byName.get(entry.name) ?? []).filter((other) => other !== entry);

@@ -85,6 +85,12 @@ class MemoryStore implements Store {
     return [...this.devices.values()].map((record) => ({ ...record })).sort((a, b) => compareCodePoints(a.name, b.name));
   }
 
+  async getDeviceState(name: string): Promise<DeviceStateRecord | undefined> {
+    this.assertOpen();
+    const record = this.devices.get(name);
+    return record && { ...record };
+  }
+
   async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {
     this.assertOpen();
     for (const record of upserts) this.subscriptions.set(record.id, { ...record });

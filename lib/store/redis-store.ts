@@ -125,6 +125,11 @@ class RedisStore implements Store {
     return values.map((json) => JSON.parse(json) as DeviceStateRecord).sort((a, b) => compareCodePoints(a.name, b.name));
   }
 
+  async getDeviceState(name: string): Promise<DeviceStateRecord | undefined> {
+    const json = (await this.command(['HGET', K.device, name])) as string | null;
+    return json === null ? undefined : (JSON.parse(json) as DeviceStateRecord);
+  }
+
   async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {
     if (upserts.length === 0 && deletes.length === 0) {
       this.assertOpen();

@@ -108,6 +108,7 @@ class SqliteStore implements Store {
   private readonly selectPresence: Database.Statement<[string], PresenceRow>;
   private readonly upsertDeviceState: Database.Statement<[string, string, number, number, number]>;
   private readonly selectDeviceStates: Database.Statement<[], DeviceStateRecord>;
+  private readonly selectDeviceState: Database.Statement<[string], DeviceStateRecord>;
   private readonly upsertSubscription: Database.Statement<[string, number, string, string]>;
   private readonly removeSubscription: Database.Statement<[string]>;
   private readonly selectSubscriptions: Database.Statement<[number], SubscriptionRecord>;
@@ -144,6 +145,7 @@ class SqliteStore implements Store {
        WHERE device_states.version < ?`,
     );
     this.selectDeviceStates = db.prepare('SELECT name, state, updated_at AS updatedAt, version FROM device_states ORDER BY name');
+    this.selectDeviceState = db.prepare('SELECT name, state, updated_at AS updatedAt, version FROM device_states WHERE name = ?');
     this.upsertSubscription = db.prepare('INSERT OR REPLACE INTO subscriptions (id, expires_at, data, owner) VALUES (?, ?, ?, ?)');
     this.removeSubscription = db.prepare('DELETE FROM subscriptions WHERE id = ?');
     // Latest expiry first, as the expiry index (which holds the id too) reads backwards.
@@ -212,6 +214,11 @@ class SqliteStore implements Store {
   async loadDeviceStates(): Promise<DeviceStateRecord[]> {
     this.assertOpen();
     return this.selectDeviceStates.all();
+  }
+
+  async getDeviceState(name: string): Promise<DeviceStateRecord | undefined> {
+    this.assertOpen();
+    return this.selectDeviceState.get(name);
   }
 
   async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {

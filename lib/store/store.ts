@@ -100,6 +100,8 @@ export interface Store {
   saveDeviceState(record: DeviceStateRecord): Promise<boolean>;
   /** All records, sorted by name in Unicode code point order. */
   loadDeviceStates(): Promise<DeviceStateRecord[]>;
+  /** One device's record (what another node re-reads after a change). */
+  getDeviceState(name: string): Promise<DeviceStateRecord | undefined>;
   /**
    * Upsert many subscription records and delete many ids in ONE transaction (the subscription layer batches).
    * Deletes are applied after upserts, so an id present in both lists ends up deleted.

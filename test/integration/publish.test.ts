@@ -136,10 +136,10 @@ describe('integration: PUBLISH', function () {
   });
 
   it('answers 489 with Allow-Events to a missing or other event package', async function () {
-    for (const event of [null, 'dialog']) {
+    for (const event of [null, 'message-summary']) {
       const response = await publish(udp, { user: '6002', event, body: rpidBody('away') });
       expect(response.status).to.equal(489);
-      expect(response.header('Allow-Events')).to.equal('presence');
+      expect(response.header('Allow-Events')).to.equal('presence, dialog');
     }
   });
 

@@ -92,6 +92,14 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         await store.saveDeviceState(device('dnd2000', { state: 'NOT_INUSE' }));
         expect(await store.loadDeviceStates()).to.deep.equal([device('DND2000', { version: 5 }), device('dnd2000', { state: 'NOT_INUSE' })]);
       });
+
+      it('reads one device by its case-sensitive name, undefined when never set', async function () {
+        expect(await store.getDeviceState('2000')).to.equal(undefined);
+        await store.saveDeviceState(device('2000', { state: 'ONHOLD', version: 3 }));
+        await store.saveDeviceState(device('2000x'));
+        expect(await store.getDeviceState('2000')).to.deep.equal(device('2000', { state: 'ONHOLD', version: 3 }));
+        expect(await store.getDeviceState('2000X')).to.equal(undefined);
+      });
     });
 
     describe('presence', function () {
@@ -396,6 +404,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
           saveDocument: () => store.saveDocument({ key: 'k', data: 'd' }),
           deleteDocument: () => store.deleteDocument('k'),
           loadDocuments: () => store.loadDocuments(''),
+          getDeviceState: () => store.getDeviceState('2000'),
         };
         for (const [method, call] of Object.entries(calls)) {
           const error = await rejectionOf(call);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_PUBLICATION_CAPS, Publications, type Publication } from '../../lib/presence/publications.js';
+import { DEFAULT_PUBLICATION_CAPS, presencePublicationStorage, Publications, type Publication } from '../../lib/presence/publications.js';
 import type { PresenceState } from '../../lib/presence/state.js';
 import { createMemoryStore } from '../../lib/store/memory-store.js';
 import type { PublicationRecord, Store } from '../../lib/store/store.js';
@@ -17,7 +17,7 @@ describe('presence/publications', () => {
   let stamp: number;
 
   function open(over: Store): Publications {
-    return new Publications(over, (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }), createLogger('error', () => undefined));
+    return new Publications(presencePublicationStorage(over), (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }), createLogger('error', () => undefined));
   }
 
   beforeEach(() => {
@@ -167,7 +167,7 @@ describe('presence/publications', () => {
     });
 
     it('counts restored publications against the per-source cap of the address they came from', async () => {
-      const capped = new Publications(store, (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }),
+      const capped = new Publications(presencePublicationStorage(store), (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }),
         createLogger('error', () => undefined), { ...DEFAULT_PUBLICATION_CAPS, maxPublicationsPerSource: 2 });
       try {
         await capped.add('6002', AWAY, SOURCE, Date.now() + HOUR, '192.0.2.10');
@@ -176,7 +176,7 @@ describe('presence/publications', () => {
         capped.stop();
       }
       // After a restart, the two stored ones still count for 192.0.2.10, and for no one else.
-      const restarted = new Publications(store, (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }),
+      const restarted = new Publications(presencePublicationStorage(store), (name) => changes.push(name), async () => ({ at: ++stamp, version: stamp }),
         createLogger('error', () => undefined), { ...DEFAULT_PUBLICATION_CAPS, maxPublicationsPerSource: 2 });
       try {
         await restarted.load();

@@ -121,14 +121,17 @@ export function hintsUsing(dialplan: Dialplan, provider: string): Hint[] {
 /** Hints by device key, built once per dialplan. */
 const deviceIndexes = new WeakMap<Dialplan, Map<string, Hint[]>>();
 
-/** The concrete hints that name `device` (a device key: 'Custom:2000', 'PJSIP/2000'). */
-export function hintsWithDevice(dialplan: Dialplan, device: string): Hint[] {
+/**
+ * The concrete hints whose devices include `device` (a device key: 'Custom:2000', 'PJSIP/2000', 'Dialog:2000@default'
+ * when `devicesOf` adds the devices of sources: DeviceService.devicesOf).
+ */
+export function hintsWithDevice(dialplan: Dialplan, device: string, devicesOf: (hint: Hint) => readonly string[] = (hint) => hint.devices): Hint[] {
   let index = deviceIndexes.get(dialplan);
   if (!index) {
     index = new Map();
     for (const hint of dialplan.hints) {
       if (isPattern(hint)) continue;
-      for (const key of new Set(hint.devices.map(deviceKey))) {
+      for (const key of new Set(devicesOf(hint).map(deviceKey))) {
         const list = index.get(key);
         if (list) list.push(hint);
         else index.set(key, [hint]);

@@ -172,7 +172,7 @@ export class AmiServer {
   private raiseDevice(device: string, state: DeviceState): void {
     const options = { timestamp: this.config.general.timestampEvents };
     const events = [deviceStateChangeEvent(device, state, options)];
-    for (const hint of hintsWithDevice(this.services.dialplan(), device)) {
+    for (const hint of hintsWithDevice(this.services.dialplan(), device, (hint) => this.services.devices.devicesOf(hint))) {
       const key = `${hint.exten}@${hint.context}`;
       const extensionState = this.services.devices.extensionState(hint);
       if (this.reported.get(key) === extensionState) continue;
