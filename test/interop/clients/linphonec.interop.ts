@@ -1,9 +1,10 @@
 // linphonec 5 against presenced: `friend add` subscribes to a presence-only hint, and linphonec prints the friend's
-// status for every NOTIFY as presencestate moves through the seven states.
+// status for every NOTIFY as presencestate moves through the seven states; then a hint with a device, as devicestate
+// and a dialog PUBLISH move the device.
 import { expect } from 'chai';
 import type { PresenceServer } from '../../helpers/server.js';
-import { changeState, STATE_WALK, startInteropServer, WATCHED_URI } from '../helpers/interop-server.js';
-import type { PresenceStateName } from '../helpers/interop-server.js';
+import { changeDevice, changeState, DEVICE_URI, DEVICE_WALK, publishDialogs, STATE_WALK, startInteropServer, WATCHED_URI } from '../helpers/interop-server.js';
+import type { DeviceStateName, PresenceStateName } from '../helpers/interop-server.js';
 import { Linphonec } from '../helpers/linphonec.js';
 
 /** What linphonec prints, as measured (docs/INTEROP.md); liblinphone maps RPID activities to its own statuses. */
@@ -46,4 +47,51 @@ describe('interop: linphonec', function () {
       expect(await linphonec.nthStatus(lines, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal(SHOWS[state]);
     });
   }
+});
+
+/** What linphonec prints while the device of a hint with devices changes (the presence state not_set). */
+const SHOWS_DEVICE: Record<DeviceStateName, string> = {
+  INUSE: 'On the phone',
+  RINGING: 'On the phone',
+  ONHOLD: 'On the phone',
+  BUSY: 'On the phone',
+  UNAVAILABLE: 'Offline',
+  NOT_INUSE: 'Online',
+};
+
+describe('interop: linphonec watching a hint with devices', function () {
+  let server: PresenceServer;
+  let linphonec: Linphonec;
+  let lines = 0;
+
+  before(async function () {
+    server = await startInteropServer('blf');
+    linphonec = await Linphonec.start();
+  });
+
+  after(async function () {
+    await linphonec?.stop();
+    await server?.stop();
+  });
+
+  it('subscribes to the hint and prints the idle device as Online', async function () {
+    linphonec.addFriend('Lamp', DEVICE_URI);
+    lines = 1;
+    expect(await linphonec.nthStatus(lines, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal('Online');
+  });
+
+  for (const state of DEVICE_WALK) {
+    it(`prints ${SHOWS_DEVICE[state]} after devicestate change Custom:2000 ${state}`, async function () {
+      await changeDevice(server, state);
+      lines += 1;
+      expect(await linphonec.nthStatus(lines, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal(SHOWS_DEVICE[state]);
+    });
+  }
+
+  it('prints On the phone while a phone publishes a held call (PUBLISH, Event: dialog), Online once it removes it', async function () {
+    const publication = await publishDialogs('held');
+    expect(await linphonec.nthStatus(++lines, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal('On the phone');
+    await publication.remove();
+    expect(await linphonec.nthStatus(++lines, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal('Online');
+  });
 });
