@@ -2,7 +2,7 @@
  * Reads the RFC 4235 dialog-info documents a phone or a proxy (Kamailio's pua_dialoginfo, OpenSIPS, a desk phone)
  * PUBLISHes, and says what device state they add up to. The mapping is in docs/BLF.md ("Publishing dialogs").
  */
-import { attribute, childrenOf, readXmlRoot, textOf, XmlReadError, type XmlElement } from '../util/xml-reader.js';
+import { attribute, childrenOf, readXmlRoot, textOf, type XmlElement } from '../util/xml-reader.js';
 import { aggregateDeviceStates, DeviceStateError, type DeviceState } from './device-state.js';
 
 /** Larger bodies are refused before parsing; a phone's few dialogs take well under 4 KiB. */
@@ -67,13 +67,7 @@ function readDialog(dialog: XmlElement): PublishedDialog {
  * and for any DOCTYPE. A partial document is refused: each publication replaces the publisher's whole state.
  */
 export function parsePublishedDialogInfo(xml: string): ParsedDialogInfo {
-  let root: XmlElement | undefined;
-  try {
-    root = readXmlRoot(xml, MAX_DIALOG_INFO_BYTES);
-  } catch (error) {
-    if (error instanceof XmlReadError) throw new DeviceStateError(error.describe('dialog-info'));
-    throw error;
-  }
+  const root = readXmlRoot(xml, MAX_DIALOG_INFO_BYTES, 'dialog-info', (message) => new DeviceStateError(message));
   const entity = root !== undefined && isDialogInfo(root, 'dialog-info') ? attribute(root, 'entity') : undefined;
   if (root === undefined || !entity) throw malformed('no dialog-info element with an entity attribute');
   const version = attribute(root, 'version') ?? '';

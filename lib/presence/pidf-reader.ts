@@ -3,7 +3,7 @@
  * and maps them onto our presence states. The mapping tables are in docs/PUBLISH.md.
  */
 import { parseStateName, PresenceError, stripControlCharacters, type PresenceState, type PresenceStateName } from './state.js';
-import { attribute, childrenOf, firstText, readXmlRoot, textOf, XmlReadError, type XmlElement } from '../util/xml-reader.js';
+import { attribute, childrenOf, firstText, readXmlRoot, textOf, type XmlElement } from '../util/xml-reader.js';
 
 /** Larger bodies are refused before parsing; real PUBLISH bodies are well under 4 KiB. */
 export const MAX_PIDF_BYTES = 65_536;
@@ -87,13 +87,7 @@ function readPerson(person: XmlElement): ParsedPerson {
  * MAX_PIDF_BYTES, and for any DOCTYPE (no entity expansion, no external references).
  */
 export function parsePidf(xml: string): ParsedPidf {
-  let root: XmlElement | undefined;
-  try {
-    root = readXmlRoot(xml, MAX_PIDF_BYTES);
-  } catch (error) {
-    if (error instanceof XmlReadError) throw new PresenceError(error.describe('PIDF'));
-    throw error;
-  }
+  const root = readXmlRoot(xml, MAX_PIDF_BYTES, 'PIDF', (message) => new PresenceError(message));
   const entity = root !== undefined && isPidf(root, 'presence') ? attribute(root, 'entity') : undefined;
   if (root === undefined || entity === undefined) {
     throw new PresenceError('Malformed PIDF: no <presence> element with an entity attribute');

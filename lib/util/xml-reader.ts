@@ -19,13 +19,8 @@ export interface XmlElement {
 type OrderedNode = Record<string, unknown>;
 
 /** Why a document cannot be read; the message names the problem ("larger than 65536 bytes", "(line 3): …"). */
-export class XmlReadError extends Error {
+class XmlReadError extends Error {
   override name = 'XmlReadError';
-
-  /** 'Malformed PIDF: DOCTYPE is not allowed', 'Malformed PIDF (line 3): …' */
-  describe(documentKind: string): string {
-    return `Malformed ${documentKind}${this.message.startsWith('(') ? ' ' : ': '}${this.message}`;
-  }
 }
 
 const PREDEFINED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -136,10 +131,20 @@ export function firstText(elements: XmlElement[], matches: (element: XmlElement)
 }
 
 /**
- * The root element of a document of at most `maxBytes` bytes, or undefined for a document without one. Throws
- * XmlReadError for a larger document, any DOCTYPE, and anything that is not well-formed.
+ * The root element of a document of at most `maxBytes` bytes, or undefined for a document without one. A larger
+ * document, any DOCTYPE, and anything that is not well-formed throw `fail`'s error with a message naming the problem
+ * ('Malformed PIDF: DOCTYPE is not allowed', 'Malformed PIDF (line 3): …' for `documentKind` 'PIDF').
  */
-export function readXmlRoot(xml: string, maxBytes: number): XmlElement | undefined {
+export function readXmlRoot(xml: string, maxBytes: number, documentKind: string, fail: (message: string) => Error): XmlElement | undefined {
+  try {
+    return readRoot(xml, maxBytes);
+  } catch (error) {
+    if (!(error instanceof XmlReadError)) throw error;
+    throw fail(`Malformed ${documentKind}${error.message.startsWith('(') ? ' ' : ': '}${error.message}`);
+  }
+}
+
+function readRoot(xml: string, maxBytes: number): XmlElement | undefined {
   if (Buffer.byteLength(xml) > maxBytes) throw new XmlReadError(`larger than ${maxBytes} bytes`);
   if (/<!DOCTYPE/i.test(xml)) throw new XmlReadError('DOCTYPE is not allowed');
   const validation = XMLValidator.validate(xml);

@@ -1,6 +1,7 @@
 // PUBLISH (RFC 3903) from the test clients, and what the server says the resulting presence is.
 import type { PresenceServer } from './server.js';
 import type { SipClient } from './sip-client.js';
+import { expect } from 'chai';
 import { parsePidf, type SipMessage } from './wire.js';
 
 export interface PublishOptions {
@@ -28,6 +29,15 @@ export function publish(client: SipClient, options: PublishOptions = {}): Promis
   if (etag !== undefined) headers.push(['SIP-If-Match', etag]);
   if (body !== '') headers.push(['Content-Type', contentType]);
   return client.request(client.buildRequest('PUBLISH', { user, fromUser: user, body, set: options.set }, headers));
+}
+
+/** The entity-tag of a PUBLISH's 200, failing unless it is a 200 granting `expires` seconds with one SIP-ETag token. */
+export function entityTagOf(response: SipMessage, expires: number): string {
+  expect(response.status, response.raw).to.equal(200);
+  expect(response.header('Expires')).to.equal(String(expires));
+  const etag = response.header('SIP-ETag');
+  expect(etag, response.raw).to.match(/^\S+$/);
+  return etag!;
 }
 
 /** A PIDF document as Linphone publishes it: RFC 4480 activities and a note in an RFC 4479 person. */

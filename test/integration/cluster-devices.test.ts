@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { dialogInfoSchemaErrors, parseDialogInfo } from '../helpers/dialog-info.js';
 import { publish } from '../helpers/publish.js';
-import { startRedis, type RedisServer } from '../helpers/redis.js';
-import { startServer, type PresenceServer } from '../helpers/server.js';
-import { UdpSipClient, type WatcherDialog } from '../helpers/sip-client.js';
+import { useTwoNodes } from '../helpers/cluster.js';
+import type { PresenceServer } from '../helpers/server.js';
+import type { UdpSipClient, WatcherDialog } from '../helpers/sip-client.js';
 import { parsePidf, type SipMessage } from '../helpers/wire.js';
 
 const DIALOG_INFO = 'application/dialog-info+xml';
@@ -20,31 +20,7 @@ function dialogState(notify: SipMessage): { state: string; direction: string | u
 
 describe('integration: device changes across two nodes on one Redis', function () {
   this.timeout(60000);
-  let redis: RedisServer;
-  let nodeA: PresenceServer;
-  let nodeB: PresenceServer;
-  let clientA: UdpSipClient;
-  let clientB: UdpSipClient;
-
-  function node(name: string): Promise<PresenceServer> {
-    return startServer({ config: 'fixtures/integration/blf.conf', args: ['--store', redis.url(0), '--node-id', name] });
-  }
-
-  before(async function () {
-    redis = await startRedis();
-    nodeA = await node('node-a');
-    nodeB = await node('node-b');
-    clientA = await UdpSipClient.open(nodeA.udpPort);
-    clientB = await UdpSipClient.open(nodeB.udpPort);
-  });
-
-  after(async function () {
-    await clientA?.close();
-    await clientB?.close();
-    await nodeA?.stop();
-    await nodeB?.stop();
-    await redis?.close();
-  });
+  const nodes = useTwoNodes('fixtures/integration/blf.conf');
 
   async function lamp(client: UdpSipClient, user: string): Promise<WatcherDialog> {
     const dialog = await client.subscribeDialog({ user, set: { Event: 'dialog', Accept: DIALOG_INFO } });
@@ -58,6 +34,7 @@ describe('integration: device changes across two nodes on one Redis', function (
   }
 
   it('sends a devicestate change made on node A to a dialog watcher on node B, and B lists the new state', async function () {
+    const { nodeA, nodeB, clientB } = nodes();
     const onB = await lamp(clientB, '2000');
     const presenceOnB = await clientB.subscribeDialog({ user: '5000' });
     await presenceOnB.nextNotify();
@@ -78,6 +55,7 @@ describe('integration: device changes across two nodes on one Redis', function (
   });
 
   it('sends dialogs PUBLISHed to node B to a dialog watcher on node A, and their removal', async function () {
+    const { nodeA, clientA, clientB } = nodes();
     const onA = await lamp(clientA, '2001');
     const body = readFileSync('fixtures/dialog-publish/kamailio-confirmed.xml', 'utf8');
     const published = await publish(clientB, { user: '2001', event: 'dialog', contentType: DIALOG_INFO, body });

@@ -1,38 +1,13 @@
 // Two presenced daemons sharing a real redis-server: a change made on either node reaches the watchers of the
 // other through the change bus, and a Redis restart is survived (docs/CLUSTER.md).
 import { expect } from 'chai';
-import { startServer, type PresenceServer } from '../helpers/server.js';
-import { startRedis, type RedisServer } from '../helpers/redis.js';
-import { eventually, UdpSipClient, type WatcherDialog } from '../helpers/sip-client.js';
+import { useTwoNodes } from '../helpers/cluster.js';
+import { eventually, type UdpSipClient, type WatcherDialog } from '../helpers/sip-client.js';
 import { digiumState, publish, rpidBody } from '../helpers/publish.js';
 
 describe('integration: two nodes on one Redis', function () {
   this.timeout(60000);
-  let redis: RedisServer;
-  let nodeA: PresenceServer;
-  let nodeB: PresenceServer;
-  let clientA: UdpSipClient;
-  let clientB: UdpSipClient;
-
-  function node(name: string): Promise<PresenceServer> {
-    return startServer({ config: 'fixtures/integration/presence.conf', args: ['--store', redis.url(0), '--node-id', name] });
-  }
-
-  before(async function () {
-    redis = await startRedis();
-    nodeA = await node('node-a');
-    nodeB = await node('node-b');
-    clientA = await UdpSipClient.open(nodeA.udpPort);
-    clientB = await UdpSipClient.open(nodeB.udpPort);
-  });
-
-  after(async function () {
-    await clientA?.close();
-    await clientB?.close();
-    await nodeA?.stop();
-    await nodeB?.stop();
-    await redis?.close();
-  });
+  const nodes = useTwoNodes('fixtures/integration/presence.conf');
 
   async function watch(client: UdpSipClient, user: string): Promise<WatcherDialog> {
     const { response, dialog } = await client.subscribe({ user, userAgent: 'Digium D65' });
@@ -42,6 +17,7 @@ describe('integration: two nodes on one Redis', function () {
   }
 
   it('sends a CLI change made on one node to the watchers of both', async function () {
+    const { nodeA, nodeB, clientA, clientB } = nodes();
     const onA = await watch(clientA, '6002');
     const onB = await watch(clientB, '6002');
     const change = await nodeA.cli(['change', 'CustomPresence:6002', 'away,,Back in ten']);
@@ -52,6 +28,7 @@ describe('integration: two nodes on one Redis', function () {
   });
 
   it('sends a PUBLISH received by one node to the watchers of the other, and its removal', async function () {
+    const { clientA, clientB } = nodes();
     const onA = await watch(clientA, '6003');
     const published = await publish(clientB, { user: '6002', expires: 600, body: rpidBody('on-the-phone', 'Call') });
     expect(published.status).to.equal(200);
@@ -62,6 +39,7 @@ describe('integration: two nodes on one Redis', function () {
   });
 
   it('refuses a CLI change clearly while Redis is down, keeps serving, and catches up once it is back', async function () {
+    const { redis, nodeA, clientA, clientB } = nodes();
     const onB = await watch(clientB, '6002');
     await redis.stop();
     const refused = await nodeA.cli(['change', 'CustomPresence:6002', 'dnd,,while down']);

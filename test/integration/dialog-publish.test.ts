@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { authorization, parseChallenge } from '../helpers/digest.js';
 import { dialogInfoSchemaErrors, parseDialogInfo, type DialogInfo } from '../helpers/dialog-info.js';
-import { publish, type PublishOptions } from '../helpers/publish.js';
+import { entityTagOf, publish, type PublishOptions } from '../helpers/publish.js';
 import { freePort, makeTempDir, removeDir, startServer, type PresenceServer } from '../helpers/server.js';
+import { useServer, useSharedClient } from '../helpers/suite.js';
 import { openClient, type SipClient, type WatcherDialog } from '../helpers/sip-client.js';
 import { parsePidf, type SipMessage } from '../helpers/wire.js';
 
@@ -30,14 +31,6 @@ function readDialog(notify: SipMessage): DialogInfo['dialogs'][number] {
   return dialogs[0]!;
 }
 
-function entityTag(response: SipMessage, expires: number): string {
-  expect(response.status, response.raw).to.equal(200);
-  expect(response.header('Expires')).to.equal(String(expires));
-  const etag = response.header('SIP-ETag');
-  expect(etag, response.raw).to.match(/^\S+$/);
-  return etag!;
-}
-
 async function extensionState(server: PresenceServer, exten: string): Promise<string> {
   const line = (await server.cli(['hints'])).stdout.split('\n').find((candidate) => candidate.startsWith(`${exten}@default`)) ?? '';
   return /State:(\S+)/.exec(line)?.[1] ?? `no hint ${exten}`;
@@ -53,41 +46,31 @@ describe('integration: PUBLISH of dialogs (Event: dialog)', function () {
   this.timeout(30000);
 
   describe('on one server', function () {
-    let server: PresenceServer;
-    let client: SipClient;
-
-    before(async function () {
-      server = await startServer({ config: 'fixtures/integration/blf.conf', minExpires: MIN_EXPIRES });
-      client = await openClient('UDP', server);
-    });
-
-    after(async function () {
-      await client?.close();
-      await server?.stop();
-    });
+    const server = useServer({ config: 'fixtures/integration/blf.conf', minExpires: MIN_EXPIRES });
+    const client = useSharedClient(() => openClient('UDP', server()));
 
     for (const transport of ['UDP', 'TCP'] as const) {
       it(`runs the life cycle over ${transport}: initial, refresh, modify, remove — each seen by the hint's BLF watchers`, async function () {
-        const publisher = await openClient(transport, server);
+        const publisher = await openClient(transport, server());
         try {
-          const watcher = await lamp(client, '2001');
+          const watcher = await lamp(client(), '2001');
           const initial = await publishDialog(publisher, { user: '2001', body: fixture('kamailio-early') });
-          const etag = entityTag(initial, 600);
+          const etag = entityTagOf(initial, 600);
           expect(readDialog(await watcher.nextNotify())).to.include({ state: 'early', direction: 'recipient' });
-          expect(await extensionState(server, '2001')).to.equal('Ringing');
+          expect(await extensionState(server(), '2001')).to.equal('Ringing');
 
-          const refreshed = entityTag(await publishDialog(publisher, { user: '2001', etag, expires: 300 }), 300);
+          const refreshed = entityTagOf(await publishDialog(publisher, { user: '2001', etag, expires: 300 }), 300);
           expect(refreshed).to.not.equal(etag);
           await watcher.expectNoNotify(500);
 
-          const modified = entityTag(await publishDialog(publisher, { user: '2001', etag: refreshed, body: fixture('kamailio-confirmed') }), 600);
+          const modified = entityTagOf(await publishDialog(publisher, { user: '2001', etag: refreshed, body: fixture('kamailio-confirmed') }), 600);
           expect(readDialog(await watcher.nextNotify()).state).to.equal('confirmed');
-          expect(await extensionState(server, '2001')).to.equal('InUse');
+          expect(await extensionState(server(), '2001')).to.equal('InUse');
           expect((await publishDialog(publisher, { user: '2001', etag: refreshed, body: fixture('held') })).status, 'the replaced tag').to.equal(412);
 
           expect((await publishDialog(publisher, { user: '2001', etag: modified, expires: 0 })).status).to.equal(200);
           expect(readDialog(await watcher.nextNotify()).state).to.equal('terminated');
-          expect(await extensionState(server, '2001')).to.equal('Idle');
+          expect(await extensionState(server(), '2001')).to.equal('Idle');
         } finally {
           await publisher.close();
         }
@@ -95,39 +78,39 @@ describe('integration: PUBLISH of dialogs (Event: dialog)', function () {
     }
 
     it("combines the published dialogs with the hint's own devices by Asterisk's rules", async function () {
-      const watcher = await lamp(client, '2000');
-      expect((await server.devicestate(['change', 'Custom:2000', 'INUSE'])).code).to.equal(0);
+      const watcher = await lamp(client(), '2000');
+      expect((await server().devicestate(['change', 'Custom:2000', 'INUSE'])).code).to.equal(0);
       expect(readDialog(await watcher.nextNotify()).state).to.equal('confirmed');
-      const etag = entityTag(await publishDialog(client, { user: '2000', body: fixture('kamailio-early') }), 600);
+      const etag = entityTagOf(await publishDialog(client(), { user: '2000', body: fixture('kamailio-early') }), 600);
       expect(readDialog(await watcher.nextNotify()), 'InUse&Ringing is early: the ringing call can be picked up').to.include({ state: 'early', direction: 'recipient' });
-      expect(await extensionState(server, '2000')).to.equal('InUse&Ringing');
+      expect(await extensionState(server(), '2000')).to.equal('InUse&Ringing');
       // Two publishers of one extension (a desk phone and a softphone) add up too.
-      const second = entityTag(await publishDialog(client, { user: '2000', body: fixture('held') }), 600);
-      await publishDialog(client, { user: '2000', etag, expires: 0 });
+      const second = entityTagOf(await publishDialog(client(), { user: '2000', body: fixture('held') }), 600);
+      await publishDialog(client(), { user: '2000', etag, expires: 0 });
       // The held call and the removal may arrive as one NOTIFY or two (coalescing): the last one counts.
       let state = readDialog(await watcher.nextNotify()).state;
       if (state === 'early') state = readDialog(await watcher.nextNotify()).state;
       expect(state).to.equal('confirmed');
-      expect(await extensionState(server, '2000'), 'INUSE and ONHOLD: in use').to.equal('InUse');
-      await publishDialog(client, { user: '2000', etag: second, expires: 0 });
-      expect((await server.devicestate(['change', 'Custom:2000', 'NOT_INUSE'])).code).to.equal(0);
+      expect(await extensionState(server(), '2000'), 'INUSE and ONHOLD: in use').to.equal('InUse');
+      await publishDialog(client(), { user: '2000', etag: second, expires: 0 });
+      expect((await server().devicestate(['change', 'Custom:2000', 'NOT_INUSE'])).code).to.equal(0);
     });
 
     it('lets the published device go when the publication expires, telling dialog and presence watchers', async function () {
-      const watcher = await lamp(client, '5000');
-      const presence = await client.subscribeDialog({ user: '5000' });
+      const watcher = await lamp(client(), '5000');
+      const presence = await client().subscribeDialog({ user: '5000' });
       await presence.nextNotify();
-      entityTag(await publishDialog(client, { user: '5000', expires: MIN_EXPIRES, body: fixture('kamailio-confirmed') }), MIN_EXPIRES);
+      entityTagOf(await publishDialog(client(), { user: '5000', expires: MIN_EXPIRES, body: fixture('kamailio-confirmed') }), MIN_EXPIRES);
       expect(readDialog(await watcher.nextNotify()).state).to.equal('confirmed');
       expect(parsePidf((await presence.nextNotify()).body).notes).to.deep.equal(['On the phone']);
       // Nothing more is sent: the expiry alone ends the call on the lamp.
       expect(readDialog(await watcher.nextNotify(MIN_EXPIRES * 1000 + 3000)).state).to.equal('terminated');
       expect(parsePidf((await presence.nextNotify()).body).notes).to.not.include('On the phone');
-      expect(await extensionState(server, '5000')).to.equal('Idle');
+      expect(await extensionState(server(), '5000')).to.equal('Idle');
     });
 
     it('answers 400 with a reason to bad bodies and 415 to other types, and stores nothing', async function () {
-      const watcher = await lamp(client, '2001');
+      const watcher = await lamp(client(), '2001');
       const bad: Array<[string, RegExp]> = [
         ['<dialog-info', /^Bad Request \(Malformed dialog-info \(line \d+\)/],
         [fixture('kamailio-early').replace('state="full"', 'state="partial"'), /^Bad Request \(Malformed dialog-info: state 'partial' is not accepted/],
@@ -136,34 +119,34 @@ describe('integration: PUBLISH of dialogs (Event: dialog)', function () {
         ['<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:2001@127.0.0.1"/>', /no dialog-info element/],
       ];
       for (const [body, reason] of bad) {
-        const response = await publishDialog(client, { user: '2001', body });
+        const response = await publishDialog(client(), { user: '2001', body });
         expect(response.status, body).to.equal(400);
         expect(response.reason, body).to.match(reason);
       }
-      const wrongType = await publishDialog(client, { user: '2001', body: fixture('kamailio-early'), contentType: 'application/pidf+xml' });
+      const wrongType = await publishDialog(client(), { user: '2001', body: fixture('kamailio-early'), contentType: 'application/pidf+xml' });
       expect(wrongType.status).to.equal(415);
       expect(wrongType.header('Accept')).to.equal(DIALOG_INFO);
-      const noBody = await publishDialog(client, { user: '2001' });
+      const noBody = await publishDialog(client(), { user: '2001' });
       expect([noBody.status, noBody.reason]).to.deep.equal([400, 'Bad Request (an initial PUBLISH needs a dialog-info body)']);
       await watcher.expectNoNotify(500);
-      expect(await extensionState(server, '2001')).to.equal('Idle');
-      expect(server.stderr()).to.not.match(/uncaught|unhandled/i);
+      expect(await extensionState(server(), '2001')).to.equal('Idle');
+      expect(server().stderr()).to.not.match(/uncaught|unhandled/i);
     });
 
     it('answers 404 for an extension without a hint, 412 for an unknown entity-tag, and names dialog in Allow-Events', async function () {
-      const unknown = await publishDialog(client, { user: '9999', body: fixture('kamailio-early') });
+      const unknown = await publishDialog(client(), { user: '9999', body: fixture('kamailio-early') });
       expect([unknown.status, unknown.reason]).to.deep.equal([404, 'Not Found (no hint for this extension)']);
-      expect((await publishDialog(client, { user: '2001', etag: 'nosuchtag', body: fixture('kamailio-early') })).status).to.equal(412);
-      const other = await publish(client, { user: '2001', event: 'message-summary', body: 'x', contentType: 'text/plain' });
+      expect((await publishDialog(client(), { user: '2001', etag: 'nosuchtag', body: fixture('kamailio-early') })).status).to.equal(412);
+      const other = await publish(client(), { user: '2001', event: 'message-summary', body: 'x', contentType: 'text/plain' });
       expect(other.status).to.equal(489);
       expect(other.header('Allow-Events')).to.equal('presence, dialog');
     });
 
     it('gives a hint without devices a published device of its own', async function () {
-      const watcher = await lamp(client, '4000');
-      const etag = entityTag(await publishDialog(client, { user: '4000', body: fixture('outgoing-early') }), 600);
+      const watcher = await lamp(client(), '4000');
+      const etag = entityTagOf(await publishDialog(client(), { user: '4000', body: fixture('outgoing-early') }), 600);
       expect(readDialog(await watcher.nextNotify()).state, 'an outgoing call being set up is in use').to.equal('confirmed');
-      await publishDialog(client, { user: '4000', etag, expires: 0 });
+      await publishDialog(client(), { user: '4000', etag, expires: 0 });
       expect(readDialog(await watcher.nextNotify()).state).to.equal('terminated');
     });
   });
@@ -184,7 +167,7 @@ describe('integration: PUBLISH of dialogs (Event: dialog)', function () {
         (server = await startServer({ config: 'fixtures/integration/blf.conf', dataDir, udp: `127.0.0.1:${port}`, tcp: `127.0.0.1:${port}` }));
       await start();
       let client = await openClient('UDP', server!);
-      const etag = entityTag(await publishDialog(client, { user: '2001', body: fixture('held') }), 600);
+      const etag = entityTagOf(await publishDialog(client, { user: '2001', body: fixture('held') }), 600);
       expect(await extensionState(server!, '2001')).to.equal('Hold');
       await client.close();
       expect((await server!.stop('SIGTERM')).code).to.equal(0);
@@ -201,37 +184,27 @@ describe('integration: PUBLISH of dialogs (Event: dialog)', function () {
   });
 
   describe('with digest authentication (--pjsip)', function () {
-    let server: PresenceServer;
-    let client: SipClient;
-
-    before(async function () {
-      server = await startServer({ config: 'fixtures/extensions.conf', args: ['--pjsip', 'fixtures/security/pjsip.conf'] });
-      client = await openClient('UDP', server);
-    });
-
-    after(async function () {
-      await client?.close();
-      await server?.stop();
-    });
+    const server = useServer({ config: 'fixtures/extensions.conf', args: ['--pjsip', 'fixtures/security/pjsip.conf'] });
+    const client = useSharedClient(() => openClient('UDP', server()));
 
     async function publishAs(username: string, user: string): Promise<SipMessage> {
       const body = fixture('kamailio-confirmed').replaceAll('2000', user);
       const request = (set: Record<string, string>, cseq: number): string =>
-        client.buildRequest('PUBLISH', { user, fromUser: username, cseq, body, set: { 'Content-Type': DIALOG_INFO, ...set } }, [['Event', 'dialog'], ['Expires', '60']]);
-      const first = await client.request(request({}, 1));
+        client().buildRequest('PUBLISH', { user, fromUser: username, cseq, body, set: { 'Content-Type': DIALOG_INFO, ...set } }, [['Event', 'dialog'], ['Expires', '60']]);
+      const first = await client().request(request({}, 1));
       expect(first.status).to.equal(401);
       const challenge = parseChallenge(first.header('WWW-Authenticate')!);
-      const header = authorization(challenge, { username, password: `${username}-demo-secret`, method: 'PUBLISH', uri: `sip:${user}@127.0.0.1:${client.serverPort}` });
-      return client.request(request({ Authorization: header }, 2));
+      const header = authorization(challenge, { username, password: `${username}-demo-secret`, method: 'PUBLISH', uri: `sip:${user}@127.0.0.1:${client().serverPort}` });
+      return client().request(request({ Authorization: header }, 2));
     }
 
     it("lets an endpoint publish its own dialogs and refuses someone else's with 403", async function () {
       expect((await publishAs('6001', '6001')).status).to.equal(200);
-      expect(await extensionState(server, '6001')).to.equal('InUse');
+      expect(await extensionState(server(), '6001')).to.equal('InUse');
       const other = await publishAs('6001', '6002');
       expect(other.status).to.equal(403);
       expect(other.reason).to.match(/own presence/);
-      expect(await extensionState(server, '6002')).to.equal('Idle');
+      expect(await extensionState(server(), '6002')).to.equal('Idle');
     });
   });
 });

@@ -5,8 +5,7 @@ import { startServer } from '../helpers/server.js';
 import type { PresenceServer } from '../helpers/server.js';
 import { openClient, TcpSipClient, UdpSipClient } from '../helpers/sip-client.js';
 import type { SipClient, WatcherDialog } from '../helpers/sip-client.js';
-import type { SipMessage } from '../helpers/wire.js';
-import { digiumState, effectivePresence, publish, rpidBody } from '../helpers/publish.js';
+import { digiumState, effectivePresence, entityTagOf, publish, rpidBody } from '../helpers/publish.js';
 
 const MIN_EXPIRES = 2;
 
@@ -32,14 +31,6 @@ describe('integration: PUBLISH', function () {
     return dialog;
   }
 
-  function expectOk(response: SipMessage, expires: number): string {
-    expect(response.status, response.raw).to.equal(200);
-    expect(response.header('Expires')).to.equal(String(expires));
-    const etag = response.header('SIP-ETag');
-    expect(etag, response.raw).to.match(/^\S+$/);
-    return etag!;
-  }
-
   for (const transport of ['UDP', 'TCP'] as const) {
     it(`runs the life cycle over ${transport}: initial, refresh, modify, remove (RFC 3903 §4)`, async function () {
       const client = transport === 'UDP' ? udp : await TcpSipClient.connect(server.tcpPort);
@@ -47,16 +38,16 @@ describe('integration: PUBLISH', function () {
         const watcher = await watch(client, '6003');
 
         const initial = await publish(client, { user: '6002', expires: 600, body: rpidBody('away', 'Back in ten minutes') });
-        const first = expectOk(initial, 600);
+        const first = entityTagOf(initial, 600);
         expect(digiumState(await watcher.nextNotify())).to.deep.equal({ type: 'away', subtype: '', text: 'Back in ten minutes' });
 
         const refresh = await publish(client, { user: '6002', etag: first, expires: 900 });
-        const second = expectOk(refresh, 900);
+        const second = entityTagOf(refresh, 900);
         expect(second).not.to.equal(first);
         await watcher.expectNoNotify(500);
 
         const modify = await publish(client, { user: '6002', etag: second, expires: 600, body: rpidBody('on-the-phone', 'Call') });
-        const third = expectOk(modify, 600);
+        const third = entityTagOf(modify, 600);
         expect(new Set([first, second, third]).size).to.equal(3);
         expect(digiumState(await watcher.nextNotify())).to.deep.equal({ type: 'dnd', subtype: 'on-the-phone', text: 'Call' });
         expect((await publish(client, { user: '6002', etag: second, expires: 600 })).status, 'a retired entity-tag').to.equal(412);
@@ -76,22 +67,22 @@ describe('integration: PUBLISH', function () {
 
   it('drives the CustomPresence provider of the hint, whichever extension shares it', async function () {
     const response = await publish(udp, { user: '6003', body: rpidBody('vacation', 'Abroad') });
-    const etag = expectOk(response, 600);
+    const etag = entityTagOf(response, 600);
     expect(await effectivePresence(server, '6002')).to.equal('xa');
     expect((await publish(udp, { user: '6002', etag, expires: 0 })).status).to.equal(200);
   });
 
   it('shortens a long Expires to the maximum and uses the default when there is none', async function () {
     const long = await publish(udp, { user: '7000', expires: 999_999, body: rpidBody('away') });
-    const etag = expectOk(long, 3600);
+    const etag = entityTagOf(long, 3600);
     const defaulted = await publish(udp, { user: '7000', etag, expires: null });
-    const next = expectOk(defaulted, 3600);
+    const next = entityTagOf(defaulted, 3600);
     expect((await publish(udp, { user: '7000', etag: next, expires: 0 })).status).to.equal(200);
   });
 
   it('answers 412 to an entity-tag it does not hold for that resource', async function () {
     expect((await publish(udp, { user: '6002', etag: 'no-such-etag', expires: 600 })).reason).to.match(/Conditional Request Failed/);
-    const etag = expectOk(await publish(udp, { user: '7000', body: rpidBody('away') }), 600);
+    const etag = entityTagOf(await publish(udp, { user: '7000', body: rpidBody('away') }), 600);
     const elsewhere = await publish(udp, { user: '6002', etag, expires: 600, body: rpidBody('busy') });
     expect(elsewhere.status).to.equal(412);
     expect((await publish(udp, { user: '7000', etag, expires: 0 })).status).to.equal(200);
@@ -131,7 +122,7 @@ describe('integration: PUBLISH', function () {
 
   it('accepts a Content-Type with parameters, in any case', async function () {
     const response = await publish(udp, { user: '6002', body: rpidBody('away'), contentType: 'Application/PIDF+XML;charset=UTF-8' });
-    const etag = expectOk(response, 600);
+    const etag = entityTagOf(response, 600);
     expect((await publish(udp, { user: '6002', etag, expires: 0 })).status).to.equal(200);
   });
 
