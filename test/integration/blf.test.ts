@@ -1,5 +1,6 @@
 // Device state and busy-lamp fields: `devicestate`, the real extension state of hints, and the dialog event package
 // (RFC 4235) over real sockets, each NOTIFY body validated against fixtures/schema/dialog-info.xsd.
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { freePort, makeTempDir, removeDir, runCli, startServer } from '../helpers/server.js';
 import type { PresenceServer } from '../helpers/server.js';
@@ -8,6 +9,7 @@ import type { SipClient, WatcherDialog } from '../helpers/sip-client.js';
 import { dialogInfoSchemaErrors, parseDialogInfo, type DialogInfo } from '../helpers/dialog-info.js';
 import { eventHeader, parsePidf, subscriptionState, type SipMessage } from '../helpers/wire.js';
 import { RawAmi } from '../helpers/raw-ami.js';
+import { publish } from '../helpers/publish.js';
 
 const DIALOG = { Event: 'dialog', Accept: 'application/dialog-info+xml' };
 
@@ -237,6 +239,24 @@ describe('integration: device state and BLF', function () {
       const state = await ami.request(['Action: ExtensionState', 'Exten: 2000', 'Context: default']);
       expect([state.get('Status'), state.get('StatusText')]).to.deep.equal(['2', 'Busy']);
       expect((await server.devicestate(['list'])).stdout).to.contain("--- Name: 'Custom:2000'  State: 'BUSY'");
+    });
+
+    it('raises DeviceStateChange for a published dialog device and ExtensionStatus for its hint', async function () {
+      const phone = await openClient('UDP', server);
+      try {
+        const body = readFileSync('fixtures/dialog-publish/kamailio-confirmed.xml', 'utf8');
+        const published = await publish(phone, { user: '2001', event: 'dialog', contentType: 'application/dialog-info+xml', body });
+        expect(published.status).to.equal(200);
+        const change = await ami.nextWhere((block) => block.get('Event') === 'DeviceStateChange' && block.get('Device') === 'Dialog:2001@default');
+        expect(change.get('State')).to.equal('INUSE');
+        const status = await ami.nextWhere((block) => block.get('Event') === 'ExtensionStatus' && block.get('Exten') === '2001');
+        expect(status.get('StatusText')).to.equal('InUse');
+        expect((await publish(phone, { user: '2001', event: 'dialog', etag: published.header('SIP-ETag')!, expires: 0 })).status).to.equal(200);
+        const idle = await ami.nextWhere((block) => block.get('Event') === 'ExtensionStatus' && block.get('Exten') === '2001');
+        expect(idle.get('StatusText')).to.equal('Idle');
+      } finally {
+        await phone.close();
+      }
     });
 
     it('refuses a bad DEVICE_STATE Setvar with an error and stores nothing', async function () {
