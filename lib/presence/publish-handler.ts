@@ -29,6 +29,14 @@ type Operation<S> =
 /** Longest error text copied from a body problem into a reason phrase. */
 const MAX_REASON_DETAIL = 160;
 
+/**
+ * A body problem as reason-phrase text (RFC 3261 §25.1 Reason-Phrase): no control characters, and none of the ASCII
+ * characters the grammar leaves out ('<presence>' would make the whole response unparsable for the publisher).
+ */
+function reasonDetail(message: string): string {
+  return stripControlCharacters(message).replace(/"/g, "'").replace(/[<>\\[\]^`{|}#%]/g, '').slice(0, MAX_REASON_DETAIL);
+}
+
 /** What one event's compositor adds to the RFC 3903 steps: its resources, its bodies, its states. */
 export interface PublishedEvent<S> {
   /** The body types a PUBLISH may carry (415 names them). */
@@ -168,7 +176,7 @@ export class PublishHandler<S> {
       read = this.event.read(request.body);
     } catch (error) {
       if (!(error instanceof PresencedError)) throw error;
-      respond(sipAnswer(ERRORS.BAD_BODY, stripControlCharacters(error.message).slice(0, MAX_REASON_DETAIL)));
+      respond(sipAnswer(ERRORS.BAD_BODY, reasonDetail(error.message)));
       return undefined;
     }
     if (typeof read === 'object' && read !== null && 'refusal' in read) {

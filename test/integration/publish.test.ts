@@ -101,6 +101,7 @@ describe('integration: PUBLISH', function () {
     ['a body that is not XML', { user: '6002', body: 'away' }, 400, /Malformed PIDF/],
     ['a PIDF document without any status', { user: '6002', body: '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:6002@127.0.0.1"/>' }, 400, /no digium_presence, RPID activity or basic/],
     ['a DOCTYPE', { user: '6002', body: `<!DOCTYPE presence>${rpidBody('away')}` }, 400, /DOCTYPE/],
+    ['a document that is not PIDF', { user: '6002', body: '<note>away</note>' }, 400, /^Bad Request \(Malformed PIDF: no presence element with an entity attribute\)$/],
     ['Expires 0', { user: '6002', expires: 0, body: rpidBody('away') }, 400, /nothing to remove/],
     ['two entity-tags', { user: '6002', set: { 'SIP-If-Match': ['a', 'b'] }, body: rpidBody('away') }, 400, /one entity-tag/],
   ];
