@@ -32,6 +32,7 @@ import { WS, WSS } from './sip/transport.js';
 import { openStore, type Store } from './store/store.js';
 import { openChangeBus, type ChangeBus } from './store/change-bus.js';
 import { LoadMonitor } from './overload/load-monitor.js';
+import { NodeLeases } from './cluster/node-leases.js';
 import { Notifier } from './subscriptions/notifier.js';
 import { SubscribeHandler } from './subscriptions/subscribe-handler.js';
 import { EventPackages } from './subscriptions/event-package.js';
@@ -75,6 +76,7 @@ export class PresenceServer {
   private store: Store | undefined;
   private bus: ChangeBus | undefined;
   private loadMonitor: LoadMonitor | undefined;
+  private leases: NodeLeases | undefined;
   private stack: SipStack | undefined;
   private control: ControlServer | undefined;
   private manager: SubscriptionManager | undefined;
@@ -193,6 +195,11 @@ export class PresenceServer {
     this.refuseDialingOurselves();
     const restored = await manager.restore(hints.current, (persisted, eventPackage, hint) => restoreSubscription(persisted, eventPackage, hint, flows));
     if (restored > 0) log.info(`restored ${restored} subscription(s)`);
+    this.leases = new NodeLeases({
+      store: this.store, node: config.node, leaseMs: config.leaseMs, log,
+      adopt: (node) => manager.adopt(node, hints.current, (persisted, eventPackage, hint) => restoreSubscription(persisted, eventPackage, hint, flows)),
+    });
+    await this.leases.start();
 
     const commands = new PresenceCommands({ presence, manager, dialplan: () => hints.current, devices, context: config.context });
     this.control.serve({ commands, reload: () => this.reload() });
@@ -303,6 +310,7 @@ export class PresenceServer {
     await this.control?.close();
     await this.manager?.stop();
     this.loadMonitor?.stop();
+    await this.leases?.stop();
     await this.stack?.stop();
     this.presence?.stop();
     this.devices?.stop();

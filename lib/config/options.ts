@@ -266,6 +266,10 @@ export const OPTIONS = {
     flag: 'node-id', arg: 'name', section: 'store', key: 'node', default: hostname(), defaultText: 'the host name', parse: text,
     help: "this node's name in a shared store: the owner of the subscriptions it serves (unique per node, stable across restarts)",
   }),
+  lease: option({
+    flag: 'lease', arg: 's', section: 'store', default: 15, parse: positiveInteger,
+    help: "how long a node's lease in a shared store lasts (renewed every third): a node silent this long is taken over and its watchers told to subscribe again",
+  }),
   overloadLag: option({
     flag: 'overload-lag', arg: 'ms', section: 'limits', default: DEFAULT_OVERLOAD.lagMs, parse: wholeMilliseconds,
     help: 'event-loop lag that starts overload control: new SUBSCRIBEs and PUBLISHes get 503 until it is under half; 0: off',

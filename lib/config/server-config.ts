@@ -44,6 +44,8 @@ export interface ServerConfig {
   store: OptionValues['store'];
   /** Overload control: the lag that starts shedding (0: off) and the Retry-After of its 503s. */
   overload: OverloadSettings;
+  /** How long this node's lease in the store lasts: a node silent this long is taken over by a survivor. */
+  leaseMs: number;
   /** This node's name on the change bus and as the owner of its subscriptions. */
   node: string;
   /** The AMI listener and its manager.conf-style users file; no AMI when absent. */
@@ -109,6 +111,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
       maxBufferedBytes: values.maxBufferedBytes,
       handshakeTimeoutMs: values.tlsHandshakeTimeout * 1000,
     },
+    leaseMs: values.lease * 1000,
     overload: { lagMs: values.overloadLag, retryAfterS: values.overloadRetryAfter },
     limits: {
       maxHeaderBytes: values.maxHeaderBytes,

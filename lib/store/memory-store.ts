@@ -36,6 +36,7 @@ class MemoryStore implements Store {
   private readonly subscriptions = new Map<string, SubscriptionRecord>();
   private readonly publications = new Map<string, PublicationRecord>();
   private readonly versions = new Map<string, number>();
+  private readonly leases = new Map<string, number>();
   private readonly documents = new Map<string, string>();
   private closed = false;
 
@@ -151,6 +152,24 @@ class MemoryStore implements Store {
     return [...this.documents].filter(([key]) => key.startsWith(prefix)).map(([key, data]) => ({ key, data })).sort((a, b) => compareCodePoints(a.key, b.key));
   }
 
+  async renewLease(node: string, untilMs: number): Promise<void> {
+    this.assertOpen();
+    this.leases.set(node, untilMs);
+  }
+
+  async expiredLeases(now: number): Promise<string[]> {
+    this.assertOpen();
+    return [...this.leases].filter(([, until]) => until < now).map(([node]) => node);
+  }
+
+  async takeOver(node: string, now: number): Promise<boolean> {
+    this.assertOpen();
+    const until = this.leases.get(node);
+    if (until === undefined || until >= now) return false;
+    this.leases.delete(node);
+    return true;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.documents.clear();
@@ -158,6 +177,7 @@ class MemoryStore implements Store {
     this.subscriptions.clear();
     this.publications.clear();
     this.versions.clear();
+    this.leases.clear();
   }
 
   private assertOpen(): void {

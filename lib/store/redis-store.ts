@@ -10,6 +10,7 @@
  *   sub:expiry          zset    score 0, member = 16-digit expiresAt + id: byte order is (expiry, id in code points)
  *   pub                 hash    etag → JSON record;  pub:name hash etag → name;  pub:expiry zset etag by expiresAt
  *   pub:of:<name>       set     the etags of one name
+ *   lease               hash    node → ms since epoch until which it is alive
  *   documents           hash    key → JSON text (the panel's state list and user settings)
  * Writes that touch several keys run as one Lua script or MULTI, so they are atomic as a SQLite transaction is.
  */
@@ -38,7 +39,14 @@ const K = {
   pubExpiry: `${PREFIX}pub:expiry`,
   pubOf: (name: string) => `${PREFIX}pub:of:${name}`,
   documents: `${PREFIX}documents`,
+  lease: `${PREFIX}lease`,
 };
+
+/** Removes a lease that is still expired. KEYS: lease; ARGV: node, now. */
+const TAKE_OVER = `
+local expiry = redis.call('HGET', KEYS[1], ARGV[1])
+if expiry and tonumber(expiry) < tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
+return 0`;
 
 /**
  * Saves unless the stored version is at least as high. KEYS: the records' hash and their versions' hash (presence,
@@ -219,6 +227,20 @@ class RedisStore implements Store {
       if (data !== null) records.push({ key: keys[index], data });
     });
     return records.sort((a, b) => compareCodePoints(a.key, b.key));
+  }
+
+  async renewLease(node: string, untilMs: number): Promise<void> {
+    await this.command(['HSET', K.lease, node, String(untilMs)]);
+  }
+
+  async expiredLeases(now: number): Promise<string[]> {
+    // node-redis answers HGETALL with an object.
+    const leases = (await this.command(['HGETALL', K.lease])) as unknown as Record<string, string>;
+    return Object.entries(leases).filter(([, until]) => Number(until) < now).map(([node]) => node);
+  }
+
+  async takeOver(node: string, now: number): Promise<boolean> {
+    return (await this.command(['EVAL', TAKE_OVER, '1', K.lease, node, String(now)])) === 1;
   }
 
   async close(): Promise<void> {

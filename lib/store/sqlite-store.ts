@@ -52,6 +52,10 @@ const MIGRATIONS: readonly string[] = [
      version    INTEGER NOT NULL
    ) WITHOUT ROWID;`,
   "ALTER TABLE publications ADD COLUMN address TEXT NOT NULL DEFAULT '';",
+  `CREATE TABLE leases (
+     node     TEXT    PRIMARY KEY NOT NULL,
+     until_ms INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -102,6 +106,9 @@ class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private closed = false;
   private readonly bumpVersion: Database.Statement<[string], { version: number }>;
+  private readonly upsertLease: Database.Statement<[string, number]>;
+  private readonly selectExpiredLeases: Database.Statement<[number], { node: string }>;
+  private readonly removeExpiredLease: Database.Statement<[string, number]>;
   private readonly upsertPresence: Database.Statement<[string, string, string, string, number, number, number, number]>;
   private readonly removePresence: Database.Statement<[string]>;
   private readonly selectAllPresence: Database.Statement<[], PresenceRow>;
@@ -126,6 +133,9 @@ class SqliteStore implements Store {
   private readonly selectDocuments: Database.Statement<[string, string], DocumentRecord>;
 
   constructor(private readonly db: Database.Database) {
+    this.upsertLease = db.prepare('INSERT OR REPLACE INTO leases (node, until_ms) VALUES (?, ?)');
+    this.selectExpiredLeases = db.prepare('SELECT node FROM leases WHERE until_ms < ?');
+    this.removeExpiredLease = db.prepare('DELETE FROM leases WHERE node = ? AND until_ms < ?');
     this.bumpVersion = db.prepare(
       'INSERT INTO versions (key, version) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET version = version + 1 RETURNING version',
     );
@@ -283,6 +293,21 @@ class SqliteStore implements Store {
   async loadDocuments(prefix: string): Promise<DocumentRecord[]> {
     this.assertOpen();
     return this.selectDocuments.all(prefix, prefix);
+  }
+
+  async renewLease(node: string, untilMs: number): Promise<void> {
+    this.assertOpen();
+    this.upsertLease.run(node, untilMs);
+  }
+
+  async expiredLeases(now: number): Promise<string[]> {
+    this.assertOpen();
+    return this.selectExpiredLeases.all(now).map((row) => row.node);
+  }
+
+  async takeOver(node: string, now: number): Promise<boolean> {
+    this.assertOpen();
+    return this.removeExpiredLease.run(node, now).changes > 0;
   }
 
   async close(): Promise<void> {

@@ -133,6 +133,15 @@ export interface Store {
   deleteDocument(key: string): Promise<void>;
   /** The documents whose key starts with `prefix`, sorted by key in code point order. */
   loadDocuments(prefix: string): Promise<DocumentRecord[]>;
+  /** Records that `node` is alive until `untilMs` (ms since epoch); it renews well before then. */
+  renewLease(node: string, untilMs: number): Promise<void>;
+  /** The nodes whose lease ran out before `now`. */
+  expiredLeases(now: number): Promise<string[]>;
+  /**
+   * Removes `node`'s lease if it is still expired at `now`, atomically for every node sharing the store: exactly one
+   * caller gets true and takes over the node's subscriptions.
+   */
+  takeOver(node: string, now: number): Promise<boolean>;
   /** Idempotent; every other method rejects with StoreClosedError afterwards. */
   close(): Promise<void>;
 }

@@ -208,7 +208,7 @@ export class SubscriptionJournal {
    * expiry first, read a page at a time so that a store of any size can be restored. A record whose data is not a subscription (unreadable, wrong shape, larger than
    * `maxRecordBytes`) is skipped: one WARN says how many and why.
    */
-  async *load(now: number, maxRecordBytes = Infinity): AsyncGenerator<{ id: string; persisted: PersistedSubscription }> {
+  async *load(now: number, maxRecordBytes = Infinity, owner = this.node): AsyncGenerator<{ id: string; persisted: PersistedSubscription }> {
     const purged = await this.store.purgeExpiredSubscriptions(now);
     if (purged > 0) this.log.info(`store: dropped ${purged} subscription(s) that expired while stopped`);
     let skipped = 0;
@@ -216,7 +216,8 @@ export class SubscriptionJournal {
     let page = await this.store.loadSubscriptions({ limit: LOAD_PAGE });
     while (page.length > 0) {
       for (const record of page) {
-        if (record.owner !== this.node && record.owner !== '') continue;
+        // Records older than ownership are this node's own; another node's are read only when it is taken over.
+        if (record.owner !== owner && !(record.owner === '' && owner === this.node)) continue;
         const problem = record.data.length > maxRecordBytes ? `larger than ${maxRecordBytes} bytes` : undefined;
         const persisted = problem === undefined ? readPersisted(record.data) : problem;
         if (typeof persisted !== 'string') {

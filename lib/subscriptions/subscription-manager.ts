@@ -186,6 +186,30 @@ export class SubscriptionManager {
     this.notifier!.notify(subscription);
   }
 
+  /**
+   * Ends the subscriptions another node owned once it stopped renewing its lease: from the dialog state in the store,
+   * each watcher gets `terminated;reason=deactivated` (RFC 6665 §4.1.3: subscribe again at once, which reaches a live
+   * node) and the record is deleted. Returns how many watchers were told.
+   */
+  async adopt(
+    owner: string,
+    dialplan: Dialplan,
+    create: (persisted: PersistedSubscription, eventPackage: EventPackage, hint: Hint | undefined) => Subscription,
+  ): Promise<number> {
+    let told = 0;
+    for await (const { id, persisted } of this.journal.load(Date.now(), maxRecordBytes(this.caps.maxDialogBytes), owner)) {
+      this.journal.discard(id);
+      const eventPackage = this.packages.forResource(persisted.event, persisted.exten);
+      if (!eventPackage) continue;
+      const subscription = create(persisted, eventPackage, eventPackage.resolve(dialplan, persisted.exten, persisted.context));
+      subscription.terminated = 'deactivated';
+      this.notifier!.notify(subscription);
+      // Let SIP traffic and NOTIFY answers through between batches.
+      if (++told % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return told;
+  }
+
   /** Ends a subscription with a final NOTIFY carrying `reason` (RFC 6665 §4.2.2). */
   terminate(subscription: Subscription, reason: string): void {
     if (subscription.terminated) return;

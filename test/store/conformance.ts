@@ -196,6 +196,21 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
       });
     });
 
+    describe('leases', function () {
+      it('lists the nodes whose lease ran out, and lets exactly one caller take each over', async function () {
+        await store.renewLease('node-a', 5000);
+        await store.renewLease('node-b', 1000);
+        await store.renewLease('node-c', 2000);
+        await store.renewLease('node-c', 9000);
+        expect((await store.expiredLeases(3000)).sort()).to.deep.equal(['node-b']);
+        expect(await store.takeOver('node-a', 3000)).to.equal(false);
+        const takers = await Promise.all([store.takeOver('node-b', 3000), store.takeOver('node-b', 3000), store.takeOver('node-b', 3000)]);
+        expect(takers.filter(Boolean)).to.have.lengthOf(1);
+        expect(await store.expiredLeases(3000)).to.deep.equal([]);
+        expect(await store.takeOver('unknown', 3000)).to.equal(false);
+      });
+    });
+
     describe('subscriptions', function () {
       it('starts empty', async function () {
         expect(await store.loadSubscriptions()).to.deep.equal([]);
@@ -400,6 +415,9 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
           loadPublications: () => store.loadPublications(),
           getPublications: () => store.getPublications('6002'),
           nextVersion: () => store.nextVersion('CustomPresence:6002'),
+          renewLease: () => store.renewLease('node-a', 1),
+          expiredLeases: () => store.expiredLeases(0),
+          takeOver: () => store.takeOver('node-a', 0),
           purgeExpiredPublications: () => store.purgeExpiredPublications(0),
           saveDocument: () => store.saveDocument({ key: 'k', data: 'd' }),
           deleteDocument: () => store.deleteDocument('k'),
