@@ -157,7 +157,10 @@ export class SubscribeHandler {
       respond(overLimit, { headers: overLimit.headers });
       return;
     }
-    respond(OK, { toTag: localTag, headers: this.okHeaders(subscription, granted) });
+    // RFC 3261 §12.1.1: the response that creates the dialog copies every Record-Route, in order, so the watcher's
+    // in-dialog requests go through the same proxies (Kamailio's record_route) as our NOTIFYs do.
+    const recordRoutes = routeSet.map((route): [string, string] => ['Record-Route', route]);
+    respond(OK, { toTag: localTag, headers: [...recordRoutes, ...this.okHeaders(subscription, granted)] });
     if (granted === 0) {
       // RFC 6665 §4.4.3: Expires 0 on a new SUBSCRIBE is a fetch: one NOTIFY with the state, and no subscription.
       this.manager.terminate(subscription, 'timeout');

@@ -121,11 +121,16 @@ describe('integration: NOTIFY', function () {
   describe('over UDP only', function () {
     const client = useClient(() => UdpSipClient.open(server().udpPort));
 
-    it('puts the Record-Route values of the SUBSCRIBE into Route, in order (RFC 3261 §12.1.1)', async function () {
+    it('copies the Record-Route values of the SUBSCRIBE into its 200 and into Route of NOTIFYs, in order (RFC 3261 §12.1.1)', async function () {
       const recordRoute = [`<sip:127.0.0.1:${client().localPort};lr;ftag=first>`, '<sip:proxy2.invalid;lr>'];
-      const dialog = accepted(await client().subscribe({ set: { 'Record-Route': recordRoute.join(', ') } }));
+      const subscribed = await client().subscribe({ set: { 'Record-Route': recordRoute.join(', ') } });
+      const dialog = accepted(subscribed);
+      expect(subscribed.response.headerValues('Record-Route')).to.deep.equal(recordRoute);
       const notify = await dialog.nextNotify();
       expect(notify.headerValues('Route').map(uriOf)).to.deep.equal(recordRoute.map(uriOf));
+      // A refresh is inside the dialog: its 200 creates nothing, so it carries no Record-Route.
+      const refreshed = await dialog.refresh({ set: { 'Record-Route': recordRoute.join(', ') } });
+      expect(refreshed.headerValues('Record-Route')).to.deep.equal([]);
     });
 
     it('retransmits a NOTIFY nobody answers (RFC 3261 §17.1.2.2)', async function () {

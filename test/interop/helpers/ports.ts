@@ -14,6 +14,9 @@ export const SIP_PORTS = {
   sippPublish: base + 3,
   baresip: base + 4,
   linphonec: base + 5,
+  /** Kamailio's dispatcher in front of the two cluster nodes */
+  kamailio: base + 6,
+  clusterNodes: [base + 7, base + 8],
 } as const;
 
 export const sipRange = { first: base, last: base + 9 } as const;

@@ -19,6 +19,8 @@ export interface SippOptions {
   calls: number;
   /** New calls per second. */
   rate: number;
+  /** Where the calls go (default presenced's port); a proxy in front of presenced, for instance. */
+  remotePort?: number;
 }
 
 export interface SippResult {
@@ -42,7 +44,7 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   try {
     await writeFile(path.join(workDir, 'resources.csv'), ['SEQUENTIAL', ...options.resources.map((resource) => `${resource};`), ''].join('\n'));
     const args = [
-      `${HOST}:${SIP_PORTS.server}`,
+      `${HOST}:${options.remotePort ?? SIP_PORTS.server}`,
       '-sf', path.resolve(process.cwd(), 'fixtures/sipp', options.scenario),
       '-inf', 'resources.csv',
       '-t', options.transport === 'UDP' ? 'u1' : 't1',
