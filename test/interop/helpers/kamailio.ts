@@ -64,12 +64,11 @@ request_route {
 
 failure_route[NEXT_NODE] {
   if (t_is_canceled()) exit;
-  if (t_check_status("408|5[0-9][0-9]")) {
-    ds_mark_dst("ip");
-    if (ds_next_dst()) {
-      t_on_failure("NEXT_NODE");
-      t_relay();
-    }
+  # Silent: out of the set until probing sees it answer. Overloaded (503): only this request moves on.
+  if (t_check_status("408")) ds_mark_dst("ip");
+  if (t_check_status("408|5[0-9][0-9]") && ds_next_dst()) {
+    t_on_failure("NEXT_NODE");
+    t_relay();
   }
 }
 `;
