@@ -13,6 +13,7 @@ import { benchMemory, type Population } from './memory.js';
 import { benchPanel } from './panel.js';
 import { benchParse } from './parse.js';
 import { benchRestart } from './restart.js';
+import { benchOverload } from './overload.js';
 import { benchSubscribeCycle } from './subscribe-cycle.js';
 
 const RESULTS_FILE = path.join('bench-results', 'results.json');
@@ -70,7 +71,14 @@ async function measure(name: string, run: () => Promise<Figure<unknown>>): Promi
 }
 
 await measure('parse', parseFigure);
-await measure('subscribe-cycle', () => benchSubscribeCycle());
+let capacity: number | undefined;
+await measure('subscribe-cycle', async () => {
+  const cycle = await benchSubscribeCycle();
+  capacity = cycle.details.rate || undefined;
+  return cycle;
+});
+// Offered above the capacity just measured (its clean rate), each factor on a fresh server.
+await measure('overload', () => benchOverload(capacity));
 for (const fanout of FANOUT_CASES) await measure(fanout.name, () => benchFanout(fanout));
 let population: Population | undefined;
 await measure('memory', async () => {
