@@ -2,12 +2,11 @@
 // with overload control at its defaults. Counted: full cycles completed per second, new SUBSCRIBEs refused with 503
 // (read from the server's /metrics), SIPp's retransmissions, the p99 SUBSCRIBE → 200 time of the accepted calls and
 // the server's peak RSS. Then, on the same server, a clean step at half the capacity shows it is back to normal.
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMain, makeWorkDir, removeWorkDir, type Figure } from './lib/figure.js';
-import { cpuSeconds, rssBytes } from './lib/proc.js';
+import { rssBytes, treeCpuSeconds } from './lib/proc.js';
 import { writeSippDialplan } from './lib/resources.js';
-import { startServer, type ServerProcess } from './lib/server-process.js';
+import { startTarget, type Target, type TargetName } from './lib/target.js';
 import { readResponseTimes, runSipp, SUBSCRIBE_CYCLE_SCENARIO } from './lib/sipp.js';
 import { percentiles, round } from './lib/stats.js';
 
@@ -51,26 +50,28 @@ export interface OverloadDetails {
   steps: OverloadStep[];
 }
 
-/** presenced_sip_responses_total{method="SUBSCRIBE",status="503"} from the server's Prometheus endpoint. */
-async function refusedSubscribes(server: ServerProcess): Promise<number> {
+/** presenced_sip_responses_total{method="SUBSCRIBE",status="503"} from the server's Prometheus endpoint (a peer
+ *  without one, Kamailio, has no overload control that answers 503). */
+async function refusedSubscribes(server: Target): Promise<number> {
+  if (server.httpPort === 0) return 0;
   const text = await (await fetch(`http://${server.host}:${server.httpPort}/metrics`)).text();
   const line = text.split('\n').find((row) => row.startsWith('presenced_sip_responses_total{') && row.includes('method="SUBSCRIBE"') && row.includes('status="503"'));
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-async function runOverloadStep(workDir: string, files: { configFile: string; csvFile: string }, capacity: number, factor: number): Promise<OverloadStep> {
+async function runOverloadStep(workDir: string, files: { configFile: string; csvFile: string }, capacity: number, factor: number, target: TargetName): Promise<OverloadStep> {
   const offeredRate = Math.round(capacity * factor);
-  const server = await startServer({ configFile: files.configFile, dataDir: path.join(workDir, `data-${factor}`), args: ['--http', '127.0.0.1:0'] });
+  const server = await startTarget(target, files, workDir, `overload-${factor}`, ['--http', '127.0.0.1:0']);
   try {
     let peakRss = rssBytes(server.pid);
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(server.pid))), RSS_SAMPLE_MS);
-    const cpuBefore = cpuSeconds(server.pid);
+    const cpuBefore = treeCpuSeconds(server.pid);
     const calls = offeredRate * RUN_SECONDS;
     const sipp = await runSipp({
       server: { host: server.host, port: server.udpPort }, scenario: OVERLOAD_SCENARIO, csvFile: files.csvFile,
       rate: offeredRate, calls, workDir, traceRtt: true,
     }).finally(() => clearInterval(sampler));
-    const serverCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
+    const serverCpuSeconds = treeCpuSeconds(server.pid) - cpuBefore;
     const refused = await refusedSubscribes(server);
     const completed = sipp.successful - refused;
     const accepted = percentiles(sipp.rttFile ? readResponseTimes(sipp.rttFile) : []);
@@ -103,19 +104,19 @@ async function runOverloadStep(workDir: string, files: { configFile: string; csv
   }
 }
 
-export async function benchOverload(capacity = DEFAULT_CAPACITY, factors: readonly number[] = OVERLOAD_FACTORS): Promise<Figure<OverloadDetails>> {
+export async function benchOverload(capacity = DEFAULT_CAPACITY, factors: readonly number[] = OVERLOAD_FACTORS, target: TargetName = 'presenced'): Promise<Figure<OverloadDetails>> {
   const workDir = await makeWorkDir('overload');
   try {
     const files = writeSippDialplan(workDir);
     const steps: OverloadStep[] = [];
     // Each step on a fresh server: one left running after an overloaded step would still be busy with it.
-    for (const factor of factors) steps.push(await runOverloadStep(workDir, files, capacity, factor));
+    for (const factor of factors) steps.push(await runOverloadStep(workDir, files, capacity, factor, target));
     const describe = (step: OverloadStep): string =>
       `${step.factor}× (${step.offeredRate}/s): ${step.completedPerSecond} completed/s, ${step.refused} refused 503, ` +
       `${step.failed} failed, ${step.retransmissions} retransmissions, p99 ${step.p99AcceptedMs} ms, peak ${step.peakRssMiB} MiB; ` +
       `after: ${step.recovery.successful}/${step.recovery.calls} at ${step.recovery.rate}/s, ${step.recovery.retransmissions} retransmissions`;
     return {
-      line: `overload (capacity ${capacity}/s): ${steps.map(describe).join('; ')}`,
+      line: `${target === 'presenced' ? '' : `${target} `}overload (capacity ${capacity}/s): ${steps.map(describe).join('; ')}`,
       target: `≥ ${MIN_COMPLETED_SHARE * 100} % of capacity completed, retransmissions < ${MAX_RETRANSMISSION_SHARE * 100} % of completed, p99 < ${MAX_P99_MS} ms, clean right after`,
       met: steps.every((step) => step.met),
       details: { capacity, steps },
@@ -126,9 +127,10 @@ export async function benchOverload(capacity = DEFAULT_CAPACITY, factors: readon
 }
 
 if (isMain(import.meta.url)) {
-  // node dist/bench/overload.js [CAPACITY [FACTOR…]]
+  // node dist/bench/overload.js [--peer kamailio] [CAPACITY [FACTOR…]]
+  const peer = process.argv.includes('--peer') ? (process.argv[process.argv.indexOf('--peer') + 1] as TargetName) : 'presenced';
   const [capacity, ...factors] = process.argv.slice(2).map(Number).filter((value) => value > 0);
-  const figure = await benchOverload(capacity ?? DEFAULT_CAPACITY, factors.length > 0 ? factors : OVERLOAD_FACTORS);
+  const figure = await benchOverload(capacity ?? DEFAULT_CAPACITY, factors.length > 0 ? factors : OVERLOAD_FACTORS, peer);
   console.log(figure.line);
   console.log(JSON.stringify(figure.details, null, 2));
 }

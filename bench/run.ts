@@ -13,8 +13,10 @@ import { benchMemory, type Population } from './memory.js';
 import { benchPanel } from './panel.js';
 import { benchParse } from './parse.js';
 import { benchRestart } from './restart.js';
-import { benchOverload } from './overload.js';
-import { benchSubscribeCycle } from './subscribe-cycle.js';
+import { benchCluster } from './cluster.js';
+import { kamailioAvailable } from './lib/kamailio-peer.js';
+import { benchOverload, OVERLOAD_FACTORS } from './overload.js';
+import { benchSubscribeCycle, CYCLE_RATES } from './subscribe-cycle.js';
 
 const RESULTS_FILE = path.join('bench-results', 'results.json');
 /** The whole run takes 1½–2½ minutes; past this something hangs. */
@@ -49,6 +51,10 @@ setTimeout(() => {
 }, RUN_LIMIT_MS).unref();
 
 installDependencies();
+const peerIndex = process.argv.indexOf('--peer');
+const peer = peerIndex === -1 ? undefined : process.argv[peerIndex + 1];
+if (peer !== undefined && peer !== 'kamailio') throw new Error(`--peer: only kamailio is known, not ${peer}`);
+if (peer === 'kamailio' && !kamailioAvailable()) throw new Error('--peer kamailio: kamailio and kamailio-presence-modules are not installed (bash scripts/install-deps.sh)');
 const results: Results = { startedAt: new Date(startedAt).toISOString(), machine: describeMachine(), loadBefore: loadAverage(), figures: {} };
 const { machine } = results;
 console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, ${machine.sipp}, load ${results.loadBefore.join(' ')}`);
@@ -79,6 +85,18 @@ await measure('subscribe-cycle', async () => {
 });
 // Offered above the capacity just measured (its clean rate), each factor on a fresh server.
 await measure('overload', () => benchOverload(capacity));
+// --peer kamailio: the same scenario at the same rates against Kamailio's presence module, each step on a fresh one.
+if (peer === 'kamailio') {
+  let peerCapacity: number | undefined;
+  await measure('kamailio-subscribe-cycle', async () => {
+    const cycle = await benchSubscribeCycle(CYCLE_RATES, 'kamailio');
+    peerCapacity = cycle.details.rate;
+    return cycle;
+  });
+  await measure('kamailio-overload', () => benchOverload(capacity, OVERLOAD_FACTORS, 'kamailio'));
+  if (capacity && peerCapacity) console.log(`peer: presenced's clean capacity is ${round(capacity / peerCapacity, 2)}× Kamailio's (${capacity} vs ${peerCapacity} calls/s)`);
+}
+await measure('cluster', () => benchCluster());
 for (const fanout of FANOUT_CASES) await measure(fanout.name, () => benchFanout(fanout));
 let population: Population | undefined;
 await measure('memory', async () => {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # System packages the tests use, installed by the repo (never by hand). Safe to run again.
 # xmllint checks every PIDF body; SIPp, baresip, linphonec, sipsak and tshark are the interop peers.
-# redis-server backs the Redis store and change bus tests; kamailio fronts the cluster interop test.
+# redis-server backs the Redis store and change bus tests; kamailio fronts the cluster interop test, and with its
+# presence modules is the reference of `npm run bench -- --peer kamailio`.
 # chromium loads SIP.js in a page (driven by puppeteer-core, which downloads no browser of its own).
 # systemd-analyze checks the systemd unit in docs/deploy; sqlite3 takes the online backup docs/OPERATIONS.md shows.
 set -euo pipefail
-packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio chromium systemd sqlite3)
+packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio kamailio-presence-modules chromium systemd sqlite3)
 # sipvicious (svmap, svwar, svcrack) attacks presenced in the interop suite, as scanners attack PBXs.
 packages+=(sipvicious)
 missing=()

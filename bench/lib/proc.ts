@@ -21,6 +21,24 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
 }
 
+/** CPU seconds of the process and all its descendants (Kamailio works in child processes); proc(5) children. */
+export function treeCpuSeconds(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // Gone, or a kernel without the children file: the process alone.
+  }
+  const own = (): number => {
+    try {
+      return cpuSeconds(pid);
+    } catch {
+      return 0; // it exited meanwhile
+    }
+  };
+  return own() + children.reduce((sum, child) => sum + treeCpuSeconds(child), 0);
+}
+
 /** Resident set size in bytes (VmRSS of /proc/<pid>/status). */
 export function rssBytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
