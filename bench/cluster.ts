@@ -16,14 +16,14 @@ const PRESENCE = 'cluster';
 const FIRST_EXTEN = 300_000;
 const HINTS = 1;
 const FANOUT_WATCHERS = 10_000;
-const LATENCY_CHANGES = 200;
+const LATENCY_CHANGES = 100;
 const SUBSCRIBE_RATE = 2000;
 const SUBSCRIBE_WINDOW = 200;
 /** Lets the journals flush and the per-watcher NOTIFY rate limit pass between changes. */
 const QUIET_MS = 1000;
 const BURST_TIMEOUT_MS = 60_000;
-/** Over the per-watcher NOTIFY rate limit's interval, so that every change is its own NOTIFY. */
-const CHANGE_SPACING_MS = 60;
+/** Over the per-watcher NOTIFY rate limit's interval (--notify-rate 5: 200 ms), so that no NOTIFY waits for it. */
+const CHANGE_SPACING_MS = 250;
 
 export interface ClusterDetails {
   /** Change on node A (control socket) → NOTIFY at a watcher of node B. */

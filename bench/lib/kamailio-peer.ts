@@ -34,6 +34,7 @@ loadmodule "sl.so"
 loadmodule "maxfwd.so"
 loadmodule "pv.so"
 loadmodule "siputils.so"
+loadmodule "textops.so"
 loadmodule "presence.so"
 loadmodule "presence_xml.so"
 modparam("presence", "db_url", "text://${dbDir}")
