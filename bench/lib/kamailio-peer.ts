@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import dgram from 'node:dgram';
+import { freeUdpPort } from './ports.js';
 
 const MODULE_PATH = process.env.KAMAILIO_MODULES ?? '/usr/lib/x86_64-linux-gnu/kamailio/modules';
 const DBTEXT_SCHEMA = '/usr/share/kamailio/dbtext/kamailio';
@@ -70,13 +70,6 @@ request_route {
 `;
 }
 
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 export function kamailioAvailable(): boolean {
   return existsSync(path.join(MODULE_PATH, 'presence.so')) && existsSync(DBTEXT_SCHEMA);

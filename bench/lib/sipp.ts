@@ -1,9 +1,9 @@
 // Runs SIPp (the sip-tester package) against the server and reads its statistics file.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import dgram from 'node:dgram';
 import path from 'node:path';
 import { udpDrops } from './proc.js';
+import { freeUdpPort } from './ports.js';
 
 export const SUBSCRIBE_CYCLE_SCENARIO = 'fixtures/sipp/bench-subscribe-cycle.xml';
 /** SIPp's own socket buffer: without it SIPp drops packets before the server is at its limit. */
@@ -55,14 +55,6 @@ export function sippVersion(): string {
   }
 }
 
-/** A UDP port on 127.0.0.1 that is free right now, for SIPp's -p. */
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 export async function runSipp(run: SippRun): Promise<SippResult> {
   const localPort = await freeUdpPort();
