@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { ApiClient } from '../helpers/http-client.js';
-import { startServer, type PresenceServer } from '../helpers/server.js';
+import { makeTempDir, removeDir, runProgram, startServer, type PresenceServer } from '../helpers/server.js';
 import { eventually, UdpSipClient } from '../helpers/sip-client.js';
 
 const ADMIN: [string, string] = ['supervisor', 'super-secret'];
@@ -147,6 +147,21 @@ describe('integration: webhooks', function () {
       expect(delivered.map((request) => request.body.message)).to.deep.equal(['change 4', 'change 5', 'change 6']);
     } finally {
       await watcher.close();
+    }
+  });
+});
+
+describe('integration: webhook options', function () {
+  it('refuses to start on a webhook that is not an http(s) URL, naming it', async function () {
+    const dir = await makeTempDir();
+    try {
+      for (const [urls, message] of [['ftp://127.0.0.1/hook', "'ftp://127.0.0.1/hook' is not an http:// or https:// URL"], ['http://127.0.0.1/a,nope', "'nope' is not a URL"]]) {
+        const result = await runProgram('presenced', ['--udp', '127.0.0.1:0', '--tcp', 'off', '--data', dir, '--webhook', urls]);
+        expect(result.code).to.equal(1);
+        expect(result.stderr).to.include(message);
+      }
+    } finally {
+      await removeDir(dir);
     }
   });
 });
