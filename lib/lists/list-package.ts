@@ -26,6 +26,9 @@ const WRAPPER_TYPES = new Set(['multipart/related', RLMI_TYPE]);
 
 interface CachedPart { readonly part: string; readonly keys: readonly string[] }
 
+/** A list member resolved in the current dialplan, with the state keys its part depends on. */
+interface Member { readonly name: string; readonly hint: Hint | undefined; readonly keys: readonly string[] }
+
 export class ResourceListPackage implements EventPackage {
   readonly event: string;
   readonly counted = true;
@@ -35,7 +38,7 @@ export class ResourceListPackage implements EventPackage {
   private readonly parts = new Map<string, CachedPart>();
   /** State key → cached parts built from it, dropped when it changes. */
   private readonly partsByKey = new Map<string, Set<string>>();
-  private readonly resolved = new Map<string, ReadonlyArray<{ name: string; hint: Hint | undefined }>>();
+  private readonly resolved = new Map<string, readonly Member[]>();
   private resolvedIn: Dialplan | undefined;
 
   constructor(
@@ -88,7 +91,7 @@ export class ResourceListPackage implements EventPackage {
 
   stateKeys(resource: Hint): readonly string[] {
     const keys = new Set<string>();
-    for (const member of this.members(resource)) if (member.hint) for (const key of this.inner.stateKeys(member.hint)) keys.add(key);
+    for (const member of this.members(resource)) for (const key of member.keys) keys.add(key);
     return [...keys];
   }
 
@@ -96,12 +99,28 @@ export class ResourceListPackage implements EventPackage {
     return `list\n${subscription.format.contentType}\n${subscription.presentity}\n${subscription.hint.text}\n${subscription.context}\n${subscription.digium}`;
   }
 
+  /** Full state: every resource of the list, each with its part (or terminated). */
   render(subscription: Subscription): string {
+    return this.body(subscription, undefined);
+  }
+
+  /**
+   * RFC 4662 §5.2 with `full_state=no`: only the members whose state changed since the watcher's last NOTIFY, each
+   * from its cached part, under `fullState="false"`. A `full_state=yes` list sends full state every time.
+   */
+  renderChanges(subscription: Subscription, changed: (key: string) => boolean): string | undefined {
+    if (this.lists.get(subscription.exten)?.fullState !== false) return undefined;
+    return this.body(subscription, (member) => member.keys.some(changed));
+  }
+
+  /** The multipart body over the members `include` picks (all of them, as full state, when it is undefined). */
+  private body(subscription: Subscription, include: ((member: Member) => boolean) | undefined): string {
     const format = subscription.format as ListBodyType;
     const host = subscription.presentity.slice(subscription.presentity.lastIndexOf('@') + 1);
     const resources: ListResource[] = [];
     const parts: string[] = [];
     for (const member of this.members(subscription.hint)) {
+      if (include && !include(member)) continue;
       const uri = `sip:${member.name}@${host}`;
       if (!member.hint) {
         resources.push({ uri, name: member.name, cid: undefined, terminated: 'rejected' });
@@ -109,11 +128,10 @@ export class ResourceListPackage implements EventPackage {
       }
       const cid = `${member.name}@${host}`;
       resources.push({ uri, name: member.name, cid });
-      parts.push(this.part(subscription, format.member, member.name, member.hint, uri, cid));
+      parts.push(this.part(subscription, format.member, member, member.hint, uri, cid));
     }
     const boundary = /boundary="([^"]+)"/.exec(format.contentType)![1]!;
-    // Every NOTIFY carries every resource, so each is full state (RFC 4662 §5.2 permits it for every NOTIFY).
-    return listBody(boundary, subscription.presentity, BODY_COUNTER, true, resources, parts);
+    return listBody(boundary, subscription.presentity, BODY_COUNTER, include === undefined, resources, parts);
   }
 
   /** `notification_batch_interval`: member changes within it go out in one NOTIFY. */
@@ -130,7 +148,7 @@ export class ResourceListPackage implements EventPackage {
   }
 
   /** The list's members resolved in the current dialplan; kept until the dialplan or the lists change. */
-  private members(resource: Hint): ReadonlyArray<{ name: string; hint: Hint | undefined }> {
+  private members(resource: Hint): readonly Member[] {
     const list = this.lists.get(resource.exten);
     if (!list) return [];
     const dialplan = this.hints.current;
@@ -141,22 +159,24 @@ export class ResourceListPackage implements EventPackage {
     const key = `${list.name}\n${resource.context}`;
     let members = this.resolved.get(key);
     if (!members) {
-      members = list.members.map((name) => ({ name, hint: this.inner.resolve(dialplan, name, resource.context) }));
+      members = list.members.map((name) => {
+        const hint = this.inner.resolve(dialplan, name, resource.context);
+        return { name, hint, keys: hint ? this.inner.stateKeys(hint) : [] };
+      });
       this.resolved.set(key, members);
     }
     return members;
   }
 
   /** The member's body part, rendered by the inner package once per state and shared. */
-  private part(subscription: Subscription, type: BodyType, name: string, hint: Hint, uri: string, cid: string): string {
+  private part(subscription: Subscription, type: BodyType, member: Member, hint: Hint, uri: string, cid: string): string {
     const id = `${type.contentType}\n${cid}\n${hint.context}\n${hint.text}\n${subscription.digium}`;
     const cached = this.parts.get(id);
     if (cached) return cached.part;
-    const view: Subscription = { ...subscription, presentity: uri, exten: name, hint, format: type };
-    const keys = this.inner.stateKeys(hint);
+    const view: Subscription = { ...subscription, presentity: uri, exten: member.name, hint, format: type };
     const part = bodyPart(type.contentType, cid, this.inner.render(view));
-    this.parts.set(id, { part, keys });
-    for (const key of keys) {
+    this.parts.set(id, { part, keys: member.keys });
+    for (const key of member.keys) {
       let ids = this.partsByKey.get(key);
       if (!ids) this.partsByKey.set(key, (ids = new Set()));
       ids.add(id);

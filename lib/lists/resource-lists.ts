@@ -11,7 +11,7 @@ export interface ResourceList {
   readonly event: string;
   /** The list's items in order, other lists expanded in place (each resource once). */
   readonly members: readonly string[];
-  /** Every NOTIFY carries every resource (RFC 4662 §5.2 allows partial state after the first). */
+  /** `full_state=yes`: every NOTIFY carries every resource; no (the default): after the first, only changed ones (RFC 4662 §5.2). */
   readonly fullState: boolean;
   /** Changes within this many milliseconds go out in one NOTIFY. */
   readonly batchMs: number;

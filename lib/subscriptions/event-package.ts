@@ -42,6 +42,12 @@ export interface EventPackage {
   variantKey(subscription: Subscription): string;
   /** The body for the resource's current state; built once per change per variant. */
   render(subscription: Subscription): string;
+  /**
+   * RFC 4662 §5.2 partial state: the body with only what depends on the keys `changed` says changed since the
+   * watcher's last NOTIFY, or undefined when this subscription gets full state every time. Asked only for a NOTIFY
+   * that follows one the watcher accepted; watchers that last heard the same change share one partial body.
+   */
+  renderChanges?(subscription: Subscription, changed: (key: string) => boolean): string | undefined;
   /** RFC 3903: handles a PUBLISH for this event, when the package accepts publications. */
   readonly publish?: RequestHandler;
   /** Headers the 200 and every NOTIFY of its subscriptions carry (RFC 4662: `Require: eventlist`). */

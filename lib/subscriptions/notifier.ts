@@ -27,6 +27,12 @@ export interface BodyVariant {
    * dialog-info parts has one in the RLMI document and one in each part).
    */
   pieces: Buffer[];
+  /**
+   * Partial-state bodies (RFC 4662 §5.2) by the generation the watcher's last NOTIFY was built at: watchers that
+   * last heard the same change get the same bytes. Valid while none of `keys` changed after `partialsAt`.
+   */
+  readonly partials: Map<number, Buffer[]>;
+  partialsAt: number;
 }
 
 const NEVER_BUILT = -1;
@@ -112,6 +118,15 @@ export class Notifier {
     this.notify(subscription);
   }
 
+  /**
+   * The watcher must get full state next (a refresh, a changed resource): its next NOTIFY is built as if it were the
+   * first, then sent as soon as delivery allows.
+   */
+  resync(subscription: Subscription): void {
+    subscription.builtAt = NEVER_SENT;
+    this.notify(subscription);
+  }
+
   /** A state key changed: the bodies that depend on it are built again when next needed. */
   stateChanged(key: string): void {
     this.keyChangedAt.set(key, ++this.generation);
@@ -152,6 +167,8 @@ export class Notifier {
       if (subscription.pending) this.notify(subscription);
       return;
     }
+    // A NOTIFY the watcher did not accept left it not knowing that state: the next one carries full state.
+    subscription.builtAt = NEVER_SENT;
     const why = result.response ? `${result.status} ${result.response.reason}` : result.status === 408 ? 'no response (timeout)' : 'transport failure';
     const kind = classifyFailure(result.status);
     if (kind === 'transaction-only') {
@@ -191,14 +208,7 @@ export class Notifier {
    */
   private body(subscription: Subscription): Buffer {
     const variant = (subscription.variant ??= this.variantOf(subscription));
-    if (this.isStale(variant)) {
-      const text = subscription.eventPackage.render(subscription);
-      variant.builtAt = this.generation;
-      // Encoded once per state change: every NOTIFY of the variant copies these bytes.
-      const pieces = subscription.eventPackage.counted ? text.split(BODY_COUNTER) : [text];
-      variant.pieces = pieces.map((piece) => Buffer.from(piece, 'utf8'));
-    }
-    const { pieces } = variant;
+    const pieces = this.partialPieces(subscription, variant) ?? this.fullPieces(subscription, variant);
     if (pieces.length === 1) return pieces[0]!;
     const counter = Buffer.from(String(subscription.bodyVersion++), 'latin1');
     const parts: Buffer[] = [pieces[0]!];
@@ -206,8 +216,40 @@ export class Notifier {
     return Buffer.concat(parts);
   }
 
-  private isStale(variant: BodyVariant): boolean {
-    return variant.builtAt === NEVER_BUILT || this.changedSince(variant.keys, variant.builtAt);
+  private fullPieces(subscription: Subscription, variant: BodyVariant): Buffer[] {
+    if (variant.builtAt === NEVER_BUILT || this.changedSince(variant.keys, variant.builtAt)) {
+      variant.pieces = this.encode(subscription, subscription.eventPackage.render(subscription));
+      variant.builtAt = this.generation;
+    }
+    return variant.pieces;
+  }
+
+  /**
+   * RFC 4662 §5.2: after a NOTIFY the watcher accepted, a package that renders changes sends only what changed since
+   * that NOTIFY was built. The first NOTIFY, the final one and the one after a failure or resync carry full state.
+   */
+  private partialPieces(subscription: Subscription, variant: BodyVariant): Buffer[] | undefined {
+    const since = subscription.builtAt;
+    const { eventPackage } = subscription;
+    if (!eventPackage.renderChanges || since === NEVER_SENT || subscription.terminated) return undefined;
+    if (variant.partialsAt === NEVER_BUILT || this.changedSince(variant.keys, variant.partialsAt)) {
+      variant.partials.clear();
+      variant.partialsAt = this.generation;
+    }
+    let pieces = variant.partials.get(since);
+    if (!pieces) {
+      const text = eventPackage.renderChanges(subscription, (key) => (this.keyChangedAt.get(key) ?? NEVER_BUILT) > since);
+      if (text === undefined) return undefined;
+      pieces = this.encode(subscription, text);
+      variant.partials.set(since, pieces);
+    }
+    return pieces;
+  }
+
+  /** Encoded once per state change: every NOTIFY of the variant copies these bytes, split at a counted body's counters. */
+  private encode(subscription: Subscription, text: string): Buffer[] {
+    const pieces = subscription.eventPackage.counted ? text.split(BODY_COUNTER) : [text];
+    return pieces.map((piece) => Buffer.from(piece, 'utf8'));
   }
 
   /** One of `keys` changed after generation `at`. */
@@ -222,7 +264,7 @@ export class Notifier {
     let variant = this.variants.get(key);
     if (!variant) {
       const keys = eventPackage.stateKeys(subscription.hint);
-      variant = { contentType: subscription.format.contentType, keys, builtAt: NEVER_BUILT, pieces: [EMPTY] };
+      variant = { contentType: subscription.format.contentType, keys, builtAt: NEVER_BUILT, pieces: [EMPTY], partials: new Map(), partialsAt: NEVER_BUILT };
       this.variants.set(key, variant);
     }
     return variant;

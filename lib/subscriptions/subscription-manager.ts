@@ -183,7 +183,7 @@ export class SubscriptionManager {
   refresh(subscription: Subscription, expiresAt: number): void {
     this.expiry.schedule(subscription, expiresAt);
     this.journal.saved(subscription);
-    this.notifier!.notify(subscription);
+    this.notifier!.resync(subscription);
   }
 
   /**
@@ -253,7 +253,7 @@ export class SubscriptionManager {
       subscription.hint = hint;
       subscription.variant = undefined;
       this.index(subscription);
-      this.notifier!.notify(subscription);
+      this.notifier!.resync(subscription);
     }
   }
 

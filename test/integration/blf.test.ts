@@ -335,7 +335,8 @@ describe('integration: device state and BLF', function () {
       expect(result.code, result.stderr).to.equal(0);
       const next = listOf(await dialog.nextNotify());
       expect(next.version).to.equal(1);
-      expect(next.parts.map((part) => part.version)).to.deep.equal([1, 1]);
+      // full_state=no (the default): only the lamp that changed, with the same version.
+      expect(next.parts.map((part) => part.version)).to.deep.equal([1]);
       expect(next.parts.find((part) => part.entity.includes('2000'))!.dialogs[0]).to.include({ state: 'early', direction: 'recipient' });
     });
   });

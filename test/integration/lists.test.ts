@@ -1,5 +1,6 @@
 // Resource lists (RFC 4662) from pjsip.conf `type=resource_list`: 421 without eventlist support, multipart/related
-// NOTIFYs with an RLMI root and one PIDF part per member, nested lists expanded, unknown members rejected.
+// NOTIFYs with an RLMI root and one PIDF part per member, nested lists expanded, unknown members rejected; partial
+// state after the first NOTIFY for full_state=no lists, full state every time for full_state=yes.
 import { expect } from 'chai';
 import { freePort, makeTempDir, removeDir, startServer, type PresenceServer } from '../helpers/server.js';
 import { UdpSipClient, type SubscribeOptions } from '../helpers/sip-client.js';
@@ -115,9 +116,86 @@ describe('integration: resource lists (RFC 4662)', function () {
     }
     const batched = await dialog.nextNotify(8000);
     expect(rlmi(batched).version).to.equal(first.version + 1);
+    expect(rlmi(batched).fullState).to.equal('false');
+    expect(rlmi(batched).resources.map((r) => r.uri.replace(/@.*/, ''))).to.deep.equal(['sip:6002', 'sip:2000', 'sip:7000']);
     const notes = parts(batched).slice(1).flatMap((part) => parsePidf(part.body).notes);
     expect(notes).to.include.members(['batch one', 'batch two', 'batch three']);
     await dialog.expectNoNotify(700);
+  });
+
+  describe('partial state (RFC 4662 §5.2)', function () {
+    const names = (message: SipMessage) => rlmi(message).resources.map((r) => r.uri.replace(/^sip:|@.*$/g, ''));
+    async function change(entity: string, value: string): Promise<void> {
+      const result = await server.cli(['change', entity, value]);
+      expect(result.code, result.stderr).to.equal(0);
+    }
+
+    it('full_state=no: after the full first NOTIFY, only the changed resource, fullState="false", version one higher', async function () {
+      const dialog = (await subscribeList()).dialog!;
+      const first = await dialog.nextNotify();
+      expect(rlmi(first).fullState).to.equal('true');
+      expect(names(first)).to.deep.equal(['6002', '2000', '7000', '9999']);
+
+      await change('CustomPresence:7000', 'away,,partial one');
+      const partial = await dialog.nextNotify();
+      expect(rlmi(partial)).to.deep.include({ version: rlmi(first).version + 1, fullState: 'false' });
+      expect(names(partial)).to.deep.equal(['7000']);
+      const [, ...memberParts] = parts(partial);
+      expect(memberParts.map((part) => part.headers['content-id'])).to.deep.equal([`<${rlmi(partial).resources[0]!.cid}>`]);
+      expect(parsePidf(memberParts[0]!.body).notes).to.include('partial one');
+
+      await change('CustomPresence:6002', 'dnd,,partial two');
+      const next = await dialog.nextNotify();
+      expect(rlmi(next)).to.deep.include({ version: rlmi(first).version + 2, fullState: 'false' });
+      expect(names(next)).to.deep.equal(['6002']);
+
+      // The partial's part is the member's one cached part: a new watcher's full state carries the same bytes.
+      const newcomer = (await subscribeList()).dialog!;
+      const full = await newcomer.nextNotify();
+      expect(rlmi(full).fullState).to.equal('true');
+      const cached = parts(full).find((part) => part.headers['content-id']?.startsWith('<6002@'))!;
+      expect(parts(next)[1]).to.deep.equal(cached);
+    });
+
+    it('sends full state again after a refresh', async function () {
+      const dialog = (await subscribeList()).dialog!;
+      const first = rlmi(await dialog.nextNotify());
+      await change('CustomPresence:2000', 'away,,before the refresh');
+      expect(names(await dialog.nextNotify())).to.deep.equal(['2000']);
+      const response = await dialog.refresh({ set: LIST_HEADERS });
+      expect(response.status).to.equal(200);
+      const refreshed = await dialog.nextNotify();
+      expect(rlmi(refreshed)).to.deep.include({ version: first.version + 2, fullState: 'true' });
+      expect(names(refreshed)).to.deep.equal(['6002', '2000', '7000', '9999']);
+    });
+
+    it('sends full state after a NOTIFY the watcher refused, so no change is lost', async function () {
+      const watcher = await UdpSipClient.open(server.udpPort);
+      try {
+        const dialog = (await watcher.subscribe({ user: 'sales', set: LIST_HEADERS })).dialog!;
+        await dialog.nextNotify();
+        let refused = 0;
+        watcher.notifyAnswer = (notify) =>
+          notify.callId === dialog.callId && refused++ === 0 ? { status: 500, reason: 'Busy', headers: ['Retry-After: 0'] } : { status: 200, reason: 'OK' };
+        await change('CustomPresence:7000', 'away,,refused once');
+        const refusedNotify = await dialog.nextNotify();
+        expect(names(refusedNotify)).to.deep.equal(['7000']);
+        const retry = await dialog.nextNotify(8000);
+        expect(rlmi(retry)).to.deep.include({ version: rlmi(refusedNotify).version + 1, fullState: 'true' });
+        expect(names(retry)).to.deep.equal(['6002', '2000', '7000', '9999']);
+      } finally {
+        await watcher.close();
+      }
+    });
+
+    it('full_state=yes: every NOTIFY carries every resource', async function () {
+      const dialog = (await subscribeList({ user: 'sales-full' })).dialog!;
+      const first = rlmi(await dialog.nextNotify());
+      await change('CustomPresence:2000', 'chat,,full every time');
+      const next = await dialog.nextNotify();
+      expect(rlmi(next)).to.deep.include({ version: first.version + 1, fullState: 'true' });
+      expect(names(next)).to.deep.equal(['6002', '2000', '7000']);
+    });
   });
 
   it('serves plain extensions as before', async function () {
