@@ -51,6 +51,8 @@ export const ERRORS = {
   BAD_CONTACT: define('BAD_CONTACT', 400, 'Missing or malformed Contact header', 400),
   SIPS_NEEDS_TLS: define('SIPS_NEEDS_TLS', 480, 'Temporarily Unavailable (a sips: dialog needs a TLS connection)', 400),
   NO_HINT: define('NO_HINT', 404, 'Not Found (no hint for this extension)', 404),
+  RECIPIENT_LIST_REQUIRED: define('RECIPIENT_LIST_REQUIRED', 400, 'Bad Request (a SUBSCRIBE to the list server needs %s, RFC 5367)', 400),
+  LIST_TOO_LARGE: define('LIST_TOO_LARGE', 413, 'Request Entity Too Large (%s)', 413),
   MALFORMED_EXPIRES: define('MALFORMED_EXPIRES', 400, 'Malformed Expires header', 400),
   INTERVAL_TOO_BRIEF: define('INTERVAL_TOO_BRIEF', 423, 'Interval Too Brief', 400),
   NO_SUBSCRIPTION: define('NO_SUBSCRIPTION', 481, 'Subscription Does Not Exist', 404),

@@ -354,7 +354,7 @@ export class PresenceServer {
         for (const list of mine.values()) this.log.warn(`${list.file}:${list.line}: resource list [${list.name}]: no ${event} package here; not served`);
         continue;
       }
-      const listPackage = new ResourceListPackage(inner, mine, this.hints);
+      const listPackage = new ResourceListPackage(inner, mine, this.hints, this.config.listServer);
       packages.overlay(listPackage);
       this.listPackages.push(listPackage);
     }

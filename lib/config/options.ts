@@ -92,6 +92,13 @@ function text(value: string): string {
   return value;
 }
 
+/** A SIP URI user (RFC 3261 §25.1 `user`), or 'off' (''). */
+function sipUser(value: string): string {
+  if (value === 'off') return '';
+  if (!/^[A-Za-z0-9\-_.!~*'()&=+$,;?/]+$/.test(value)) throw new Error("expected the user part of a SIP URI (e.g. rls) or 'off'");
+  return value;
+}
+
 export const LOG_LEVEL_CHOICES = ['error', 'warn', 'info', 'debug'] as const;
 export const DIGIUM_TUPLE_CHOICES = ['auto', 'always', 'never'] as const;
 /** 'sqlite', 'memory' or a Redis URL, checked here so that a wrong URL is refused before anything starts. */
@@ -185,6 +192,10 @@ export const OPTIONS = {
   pjsip: option({
     flag: 'pjsip', arg: 'file', section: 'sip', parse: text, defaultText: 'none',
     help: 'Asterisk pjsip.conf: with endpoints, SUBSCRIBE and PUBLISH need their digest credentials (none: open to anyone); type=acl and type=resource_list sections are served too; re-read on reload',
+  }),
+  rlsUri: option({
+    flag: 'rls-uri', arg: 'user', section: 'sip', default: 'rls', parse: sipUser,
+    help: "the list server's user (RFC 5367): a SUBSCRIBE to sip:USER@… with a resource-lists body watches every URI in it, as Linphone's friend lists do; off: none",
   }),
   ws: option({
     flag: 'ws', arg: 'host:port', section: 'sip', parse: listenAddress, defaultText: 'off',
@@ -301,6 +312,10 @@ export const OPTIONS = {
   maxSubscriptionsPerPresentity: option({
     flag: 'max-subscriptions-per-presentity', arg: 'n', section: 'limits', default: LIMITS.maxSubscriptionsPerPresentity, parse: positiveInteger,
     help: 'live subscriptions to one extension (more: 403)', defaultText: 'a tenth of --max-subscriptions',
+  }),
+  rlsMaxMembers: option({
+    flag: 'rls-max-members', arg: 'n', section: 'limits', default: 100, parse: positiveInteger,
+    help: 'entries one request-contained resource list (--rls-uri) may have (more: 413); its URIs count toward --max-dialog-bytes',
   }),
   maxPublications: option({
     flag: 'max-publications', arg: 'n', section: 'limits', default: LIMITS.maxPublications, parse: positiveInteger,

@@ -54,6 +54,8 @@ export interface ServerConfig {
   limits: Limits;
   /** Asterisk pjsip.conf (endpoints, ACLs, resource lists), when given. */
   pjsipFile?: string;
+  /** RFC 5367 request-contained lists: the list server's user and the entries one list may have; none when absent. */
+  listServer?: { serverUser: string; maxMembers: number };
   /** Stream (TCP, TLS) connections: per source address, time to complete a message or a handshake, partial data held. */
   streams: { maxConnectionsPerSource: number; messageTimeoutMs: number; maxBufferedBytes: number; handshakeTimeoutMs: number };
   /** The default PEM certificate chain and private key files, and a directory of more chosen by SNI (TLS, WSS). */
@@ -128,6 +130,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
     ...(values.http ? { http: { ...values.http, logoutGraceMs: values.httpLogoutGrace * 1000 } } : {}),
     webhooks: { ...DEFAULT_WEBHOOKS, urls: values.webhook ?? [], timeoutMs: values.webhookTimeout * 1000, maxQueued: values.webhookQueue },
     ...(values.pjsip !== undefined ? { pjsipFile: values.pjsip } : {}),
+    ...(values.rlsUri !== '' ? { listServer: { serverUser: values.rlsUri, maxMembers: values.rlsMaxMembers } } : {}),
     ...(values.tlsCert !== undefined && values.tlsKey !== undefined ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey, ...(values.tlsCertDir !== undefined ? { certDir: values.tlsCertDir } : {}) } } : {}),
     security: { nonceLifetimeMs: values.nonceLifetime * 1000, ban: values.authBan, aclSilent: values.aclSilent },
     websocket: {

@@ -11,6 +11,8 @@ export interface ResourceList {
   readonly event: string;
   /** The list's items in order, other lists expanded in place (each resource once). */
   readonly members: readonly string[];
+  /** RFC 5367 lists: each member's URI as the watcher wrote it (echoed in the RLMI), in the order of `members`. */
+  readonly uris?: readonly string[];
   /** `full_state=yes`: every NOTIFY carries every resource; no (the default): after the first, only changed ones (RFC 4662 §5.2). */
   readonly fullState: boolean;
   /** Changes within this many milliseconds go out in one NOTIFY. */

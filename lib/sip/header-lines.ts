@@ -154,9 +154,10 @@ export function declaredLength(headers: Map<string, string[]>, available: number
  */
 export function splitDatagram(
   data: Buffer, head: string, linesStart: number, bodyStart: number, headers: Map<string, string[]>,
-): { body: string; problem: string | undefined } {
+): { body: string; bytes: Buffer; problem: string | undefined } {
   const problem = splitHeaderLines(head, linesStart, headers);
   const { length, bad } = declaredLength(headers, data.length - bodyStart);
   const bodyEnd = length === undefined ? data.length : bodyStart + length;
-  return { body: bodyEnd > bodyStart ? data.toString('utf8', bodyStart, bodyEnd) : '', problem: problem ?? (bad ? BAD_CONTENT_LENGTH : undefined) };
+  const bytes = data.subarray(bodyStart, Math.max(bodyStart, bodyEnd));
+  return { body: bytes.length > 0 ? bytes.toString('utf8') : '', bytes, problem: problem ?? (bad ? BAD_CONTENT_LENGTH : undefined) };
 }

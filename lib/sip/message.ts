@@ -12,6 +12,8 @@ export { headerKey };
 export abstract class SipMessage {
   private readonly headerMap: Map<string, string[]>;
   private bodyText: string;
+  /** The received body's bytes (a slice of the datagram), kept for bodies that are not text; see rawBody. */
+  private bodyBytes: Buffer | undefined;
   private problemText: string | undefined;
   /**
    * A received datagram whose header lines are not split into the map yet (see deferHeaderLines): the datagram, its
@@ -43,6 +45,22 @@ export abstract class SipMessage {
   set body(body: string) {
     if (this.deferredData !== undefined) this.splitDeferred();
     this.bodyText = body;
+    this.bodyBytes = undefined;
+  }
+
+  /**
+   * The body's bytes as they arrived: a compressed body (`Content-Encoding: deflate`, RFC 3261 §20.12) is not UTF-8
+   * text, so `body` cannot give it back. For a message built in code, the body text's UTF-8 bytes.
+   */
+  get rawBody(): Buffer {
+    if (this.deferredData !== undefined) this.splitDeferred();
+    return this.bodyBytes ?? Buffer.from(this.bodyText, 'utf8');
+  }
+
+  /** For the parser: the body as received, as text and as bytes. */
+  receivedBody(text: string, bytes: Buffer): void {
+    this.body = text;
+    this.bodyBytes = bytes;
   }
 
   /** Framing or header-section problem found while parsing (e.g. "Bad Content-Length"); checkRequest turns it into 400. */
@@ -71,9 +89,10 @@ export abstract class SipMessage {
   private splitDeferred(): void {
     const data = this.deferredData!;
     this.deferredData = undefined;
-    const { body, problem } = splitDatagram(data, this.deferredHead, this.deferredLinesStart, this.deferredBodyStart, this.headerMap);
+    const { body, bytes, problem } = splitDatagram(data, this.deferredHead, this.deferredLinesStart, this.deferredBodyStart, this.headerMap);
     this.problemText = problem;
     this.bodyText = body;
+    this.bodyBytes = bytes;
     this.deferredHead = '';
   }
 

@@ -40,9 +40,9 @@ function parseBuffer(data: Buffer): SipMessageAny {
     message.deferHeaderLines(data, head, linesStart, bodyStart);
     return message;
   }
-  const { body, problem } = splitDatagram(data, head, linesStart, bodyStart, message.headers);
+  const { body, bytes, problem } = splitDatagram(data, head, linesStart, bodyStart, message.headers);
   message.problem = problem;
-  message.body = body;
+  message.receivedBody(body, bytes);
   return message;
 }
 

@@ -50,12 +50,19 @@ export interface EventPackage {
   renderChanges?(subscription: Subscription, changed: (key: string) => boolean): string | undefined;
   /** RFC 3903: handles a PUBLISH for this event, when the package accepts publications. */
   readonly publish?: RequestHandler;
+  /** The Event token of this subscription's NOTIFYs when it is not `event` as spelled (a watcher's quirk). */
+  eventToken?(subscription: Subscription): string;
   /** Headers the 200 and every NOTIFY of its subscriptions carry (RFC 4662: `Require: eventlist`). */
   readonly dialogHeaders?: ReadonlyArray<[string, string]>;
   /** Changes within this many milliseconds after the first go out in one NOTIFY (RFC 4662 lists); 0 or absent: at once. */
   batchMs?(subscription: Subscription): number;
   /** A refusal of a new SUBSCRIBE the package cannot serve as asked (RFC 4662 §5.1: 421), or undefined. */
   admit?(request: SipRequest): { answer: SipAnswer; headers: Array<[string, string]> } | undefined;
+  /**
+   * The resource a new SUBSCRIBE to `user` asks for, as `resolve` takes it and the journal keeps it: `user` itself,
+   * or what the request's body defines (RFC 5367 request-contained lists); a refusal when the body cannot be served.
+   */
+  resourceOf?(request: SipRequest, user: string): string | { answer: SipAnswer; headers: Array<[string, string]> };
 }
 
 /** A package serving some resources of an event in place of the event's own package (resource lists). */

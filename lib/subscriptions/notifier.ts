@@ -287,8 +287,10 @@ export class Notifier {
       requestUri = routing.requestUri;
       for (const hop of routing.routes) routes += `Route: ${hop}\r\n`;
     }
-    const { event: name, dialogHeaders } = subscription.eventPackage;
+    const { eventPackage } = subscription;
+    const name = eventPackage.eventToken?.(subscription) ?? eventPackage.event;
     const event = subscription.eventId === undefined ? name : `${name};id=${subscription.eventId}`;
+    const { dialogHeaders } = eventPackage;
     let extra = '';
     if (dialogHeaders) for (const [header, value] of dialogHeaders) extra += `${header}: ${value}\r\n`;
     const head =

@@ -80,10 +80,19 @@ export class SubscribeHandler {
     const { request, respond, flow } = incoming;
     // A resource list of the event is served by its own package (RFC 4662), which may refuse the request as asked.
     const user = parseUri(request.uri)!.user;
-    eventPackage = this.packages.forResource(eventPackage.event, user === undefined ? undefined : decodeURIComponent(user)) ?? eventPackage;
+    const requested = user === undefined ? undefined : decodeURIComponent(user);
+    eventPackage = this.packages.forResource(eventPackage.event, requested) ?? eventPackage;
     const inadmissible = eventPackage.admit?.(request);
     if (inadmissible) {
       respond(inadmissible.answer, { headers: inadmissible.headers });
+      return;
+    }
+    // RFC 5367: a request-contained list is the resource its body defines.
+    const resource = requested === undefined || !eventPackage.resourceOf ? requested : eventPackage.resourceOf(request, requested);
+    if (typeof resource === 'object') {
+      this.summary.note('info', 'SUBSCRIBEs with an unusable resource list', () =>
+        `subscribe: resource list of ${parseNameAddr(request.get('from')!)?.uri ?? '?'} (${flow.remoteHost}) refused: ${resource.answer.status} ${resource.answer.reason}`);
+      respond(resource.answer, { headers: resource.headers });
       return;
     }
     // RFC 6665 §4.1.2: a body the watcher accepts (no Accept means the package's default), or 406 naming ours.
@@ -105,7 +114,7 @@ export class SubscribeHandler {
       return;
     }
     const requestUri = parseUri(request.uri)!;
-    const exten = requestUri.user === undefined ? undefined : decodeURIComponent(requestUri.user);
+    const exten = resource;
     const context = contextFor(incoming.principal, 'SUBSCRIBE', this.context);
     const hint = exten === undefined ? undefined : eventPackage.resolve(this.hints.current, exten, context);
     if (!hint || exten === undefined) {

@@ -143,9 +143,11 @@ export abstract class SipClient {
   }
 
   /** Sends a request and resolves with its final response (RFC 3261 §17.1.3 matching: top Via branch, CSeq). */
-  async request(text: string, timeoutMs = DEFAULT_WAIT_MS): Promise<SipMessage> {
+  async request(data: string | Buffer, timeoutMs = DEFAULT_WAIT_MS): Promise<SipMessage> {
+    // A binary body (Content-Encoding: deflate) travels as bytes; the head is matched as text.
+    const text = typeof data === 'string' ? data : data.toString('latin1');
     const matches = responseMatcher(text);
-    await this.send(text);
+    await this.send(data);
     return this.waitFor(
       (message) => !message.isRequest && (message.status ?? 0) >= 200 && matches(message),
       timeoutMs,

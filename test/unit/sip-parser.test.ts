@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import { expect } from 'chai';
 import { parseAccept, parseCSeq, parseEvent, parseNameAddr, parseVia } from '../../lib/sip/headers.js';
 import { SipRequest, SipResponse, headerKey } from '../../lib/sip/message.js';
@@ -23,6 +25,18 @@ function request(headerLines: string[], body = ''): string {
 
 describe('sip/parser', () => {
   describe('captured SUBSCRIBEs', () => {
+    it("keeps the body's bytes of linphonec's deflated resource list (RFC 5367), which are not text", () => {
+      const data = readFileSync('fixtures/lists/linphonec-rls-subscribe.sip');
+      const req = parseRequest(data);
+      expect(req.get('content-encoding')).to.equal('deflate');
+      expect(req.rawBody).to.deep.equal(data.subarray(data.indexOf('\r\n\r\n') + 4));
+      expect(req.rawBody.length).to.equal(Number(req.get('content-length')));
+      expect(inflateSync(req.rawBody).toString('utf8')).to.contain('<entry uri="sip:6002@127.0.0.1"/>');
+      // A body set in code gives its own bytes back.
+      req.body = 'replaced';
+      expect(req.rawBody.toString('utf8')).to.equal('replaced');
+    });
+
     it('parses the baresip capture', () => {
       const req = parseRequest(Buffer.from(capture('baresip')));
       expect(req.method).to.equal('SUBSCRIBE');

@@ -1,11 +1,12 @@
 // linphonec 5 against presenced: `friend add` subscribes to a presence-only hint, and linphonec prints the friend's
 // status for every NOTIFY as presencestate moves through the seven states; then a hint with a device, as devicestate
-// and a dialog PUBLISH move the device.
+// and a dialog PUBLISH move the device; then a friend list subscribed through the RLS URI (RFC 5367).
 import { expect } from 'chai';
 import type { PresenceServer } from '../../helpers/server.js';
 import { changeDevice, changeState, DEVICE_URI, DEVICE_WALK, publishDialogs, STATE_WALK, startInteropServer, WATCHED_URI } from '../helpers/interop-server.js';
 import type { DeviceStateName, PresenceStateName } from '../helpers/interop-server.js';
 import { Linphonec } from '../helpers/linphonec.js';
+import { HOST, SIP_PORTS } from '../helpers/ports.js';
 
 /** What linphonec prints, as measured (docs/INTEROP.md); liblinphone maps RPID activities to its own statuses. */
 const SHOWS: Record<PresenceStateName, string> = {
@@ -93,5 +94,44 @@ describe('interop: linphonec watching a hint with devices', function () {
     expect(await linphonec.nthStatus(++lines, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal('On the phone');
     await publication.remove();
     expect(await linphonec.nthStatus(++lines, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal('Online');
+  });
+});
+
+// linphonec with a resource list server (`rls_uri`): liblinphone sends its whole friend list in one deflated
+// SUBSCRIBE (RFC 5367) and reads every friend's state out of the RLMI NOTIFYs; a friend without a hint stays silent.
+describe('interop: linphonec friend list through the RLS URI', function () {
+  let server: PresenceServer;
+  let linphonec: Linphonec;
+  const friends = [
+    { name: 'Desk', uri: `sip:2000@${HOST}` },
+    { name: 'Lab', uri: `sip:7000@${HOST}` },
+    { name: 'Ghost', uri: `sip:6001@${HOST}` },
+  ];
+
+  before(async function () {
+    server = await startInteropServer();
+    for (const [entity, value] of [['CustomPresence:2000', 'available'], ['CustomPresence:7000', 'dnd,,In a meeting']]) {
+      const result = await server.cli(['change', entity!, value!]);
+      expect(result.code, result.stderr).to.equal(0);
+    }
+    linphonec = await Linphonec.start({ rlsUri: `sip:rls@${HOST}:${SIP_PORTS.server}`, friends });
+  });
+
+  after(async function () {
+    await linphonec?.stop();
+    await server?.stop();
+  });
+
+  it("shows every friend's state from the list's first NOTIFY", async function () {
+    expect(await linphonec.nthStatusOf('Desk', 1, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal('Online');
+    expect(await linphonec.nthStatusOf('Lab', 1, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal('Busy');
+  });
+
+  it('shows a change of one friend, and only that friend', async function () {
+    const result = await server.cli(['change', 'CustomPresence:7000', 'away,,Back soon']);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(await linphonec.nthStatusOf('Lab', 2, NOTIFY_TIMEOUT_MS), linphonec.transcript()).to.equal('Away');
+    expect(linphonec.statusesOf('Desk')).to.deep.equal(['Online']);
+    expect(linphonec.statusesOf('Ghost'), 'a friend without a hint is rejected in the RLMI').to.deep.equal([]);
   });
 });
