@@ -8,7 +8,7 @@ import { finishSuiteCapture } from './helpers/suite-capture.js';
 import { xmllint } from './helpers/xmllint.js';
 
 const PIDF_SCHEMA = path.resolve(process.cwd(), 'fixtures/schema/pidf.xsd');
-const CLIENTS = [/SIPp/, /baresip/, /Linphone/i];
+const CLIENTS = [/SIPp/, /baresip/, /Linphone/i, /SIP\.js/, /JsSIP/];
 
 /** Identical bodies (the same state sent to many watchers) are checked once; failures name their frames. */
 async function failedChecks(bodies: CapturedBody[], schema?: string): Promise<string[]> {
@@ -44,6 +44,11 @@ describe('interop: tshark capture of the whole run', function () {
   it('decodes with no malformed SIP message', async function () {
     expect(await framesMatching(file, 'sip')).to.not.be.empty;
     expect(await framesMatching(file, 'sip && _ws.malformed')).to.deep.equal([]);
+  });
+
+  it('holds SIP over WebSocket (RFC 7118): the upgrade echoing the sip subprotocol, NOTIFYs in WebSocket frames', async function () {
+    expect(await fieldValues(file, 'http.response.code == 101', 'http.sec_websocket_protocol')).to.include('sip');
+    expect(await framesMatching(file, 'websocket && sip.Method == "NOTIFY"')).to.not.be.empty;
   });
 
   it('carries PIDF bodies that are all well-formed XML, as is every other XML body', async function () {

@@ -1,8 +1,10 @@
 // tshark on the loopback interface: records the suite's SIP traffic into a pcapng file, then reads it back with
-// Wireshark's own SIP dissector, an implementation nobody here wrote.
+// Wireshark's own SIP dissector, an implementation nobody here wrote. SIP over WebSocket is in it too: Wireshark
+// follows the upgrade on the --ws port and hands each frame of the `sip` subprotocol to the same SIP dissector.
+import { inflateSync } from 'node:zlib';
 import { ManagedProcess, run } from './child.js';
 import type { ExitStatus, RunResult } from './child.js';
-import { SIP_PORTS, sipRange } from './ports.js';
+import { SIP_PORTS, sipRange, WEB_PORTS } from './ports.js';
 
 const START_TIMEOUT_MS = 15000;
 const READ_TIMEOUT_MS = 60000;
@@ -15,11 +17,14 @@ export interface CapturedBody {
   body: Buffer;
 }
 
-/** Only the suite's block of ports: the capture holds nothing but its SIP traffic. */
-export const CAPTURE_FILTER = `(udp or tcp) and portrange ${sipRange.first}-${sipRange.last}`;
+/** Only the suite's block of SIP ports and the --ws port: the capture holds nothing but its SIP traffic. */
+export const CAPTURE_FILTER = `(udp or tcp) and (portrange ${sipRange.first}-${sipRange.last} or port ${WEB_PORTS.ws})`;
 
-/** The server's port is not 5060, so SIP is decoded there explicitly (clients are found by the SIP heuristics). */
-const DECODE_AS = ['-d', `udp.port==${SIP_PORTS.server},sip`, '-d', `tcp.port==${SIP_PORTS.server},sip`];
+/**
+ * The server's port is not 5060, so SIP is decoded there explicitly (clients are found by the SIP heuristics); the
+ * --ws port is read as HTTP, whose upgrade leads to the WebSocket dissector and, for the `sip` subprotocol, to SIP.
+ */
+const DECODE_AS = ['-d', `udp.port==${SIP_PORTS.server},sip`, '-d', `tcp.port==${SIP_PORTS.server},sip`, '-d', `tcp.port==${WEB_PORTS.ws},http`];
 
 export class Capture {
   private constructor(readonly file: string, private readonly tshark: ManagedProcess) {}
@@ -83,7 +88,19 @@ function contentTypeOf(headers: string): string {
   return (match?.[1] ?? '').trim().toLowerCase();
 }
 
-/** Every SIP body whose Content-Type is an XML type (`…+xml` or `…/xml`), with its bytes as sent. */
+/** A zlib stream (RFC 1950) starts with CMF 0x78 (deflate, 32 KiB window). */
+const ZLIB_HEADER = 0x78;
+
+/**
+ * The body as its sender wrote it: a `Content-Encoding: deflate` body (Linphone's resource lists) inflated, unless
+ * Wireshark's SIP dissector has already done so.
+ */
+function decoded(headers: string, raw: Buffer): Buffer {
+  const encoding = /^(?:content-encoding|e)[ \t]*:[ \t]*([^\r\n]+)/im.exec(headers)?.[1]?.trim().toLowerCase();
+  return encoding === 'deflate' && raw[0] === ZLIB_HEADER ? inflateSync(raw) : raw;
+}
+
+/** Every SIP body whose Content-Type is an XML type (`…+xml` or `…/xml`), with its bytes as sent (after deflate). */
 export async function xmlBodies(file: string): Promise<CapturedBody[]> {
   const { stdout } = await tsharkRead(file, ['-Y', 'sip.msg_body', '-T', 'json', '-x', '-J', 'frame sip']);
   const packets = JSON.parse(stdout || '[]') as Array<{ _source: { layers: Record<string, unknown> } }>;
@@ -95,7 +112,7 @@ export async function xmlBodies(file: string): Promise<CapturedBody[]> {
       const headers = sip['sip.msg_hdr'];
       if (!Array.isArray(raw) || typeof raw[0] !== 'string' || typeof headers !== 'string') continue;
       const contentType = contentTypeOf(headers);
-      if (/[/+]xml$/.test(contentType)) bodies.push({ frame, contentType, body: Buffer.from(raw[0], 'hex') });
+      if (/[/+]xml$/.test(contentType)) bodies.push({ frame, contentType, body: decoded(headers, Buffer.from(raw[0], 'hex')) });
     }
   }
   return bodies;
