@@ -7,6 +7,7 @@ import { isMain, makeWorkDir, removeWorkDir, type Figure } from './lib/figure.js
 import { rssBytes, treeCpuSeconds } from './lib/proc.js';
 import { writeSippDialplan } from './lib/resources.js';
 import { startTarget, type Target, type TargetName } from './lib/target.js';
+import { DEFAULT_OVERLOAD } from '../lib/overload/load-monitor.js';
 import { readResponseTimes, runSipp, SUBSCRIBE_CYCLE_SCENARIO } from './lib/sipp.js';
 import { percentiles, round } from './lib/stats.js';
 
@@ -61,7 +62,8 @@ async function refusedSubscribes(server: Target): Promise<number> {
 
 async function runOverloadStep(workDir: string, files: { configFile: string; csvFile: string }, capacity: number, factor: number, target: TargetName): Promise<OverloadStep> {
   const offeredRate = Math.round(capacity * factor);
-  const server = await startTarget(target, files, workDir, `overload-${factor}`, ['--http', '127.0.0.1:0']);
+  const server = await startTarget(target, files, workDir, `overload-${factor}`,
+    ['--http', '127.0.0.1:0', '--overload-utilization', String(DEFAULT_OVERLOAD.utilization * 100)]);
   try {
     let peakRss = rssBytes(server.pid);
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(server.pid))), RSS_SAMPLE_MS);

@@ -41,9 +41,10 @@ export interface StackObserver {
 
 const UNOBSERVED: StackObserver = { answered: () => undefined, requestSent: () => undefined, requestRetransmitted: () => undefined, requestCompleted: () => undefined };
 
-/** Overload control (lib/overload): while `overloaded()`, new SUBSCRIBEs and PUBLISHes get `refusal()`. */
+/** Overload control (lib/overload): a new SUBSCRIBE or PUBLISH it says to `shed()` gets `refusal()`. */
 export interface OverloadGate {
-  overloaded(): boolean;
+  /** Whether to refuse this new request now. */
+  shed(): boolean;
   refusal(): SipAnswer & { headers: Array<[string, string]> };
 }
 
@@ -201,7 +202,7 @@ export class SipStack {
     };
     // Shed before validation and any handler: the refusal is kept in the transaction, so its retransmissions are
     // absorbed like any other. Refreshes and un-subscribes (To tag) and modifications (SIP-If-Match) pass.
-    if (this.overloadGate?.overloaded() && isNewWork(request)) {
+    if (this.overloadGate && isNewWork(request) && this.overloadGate.shed()) {
       const refusal = this.overloadGate.refusal();
       respond(refusal, { headers: refusal.headers });
       return;

@@ -74,7 +74,8 @@ describe('integration: overload control', function () {
 
   before(async function () {
     // A threshold this low makes the flood an episode on any machine; the default is 200 ms.
-    server = await startServer({ args: ['--overload-lag', '2', '--overload-retry-after', '3', '--max-subscriptions-per-source', '100000', '--max-subscriptions-per-presentity', '100000'] });
+    // Utilisation shedding off: this test is about the lag.
+    server = await startServer({ args: ['--overload-lag', '2', '--overload-utilization', '0', '--overload-retry-after', '3', '--max-subscriptions-per-source', '100000', '--max-subscriptions-per-presentity', '100000'] });
     tcp = await TcpSipClient.connect(server.tcpPort);
   });
 
@@ -111,5 +112,36 @@ describe('integration: overload control', function () {
 
     // Afterwards the daemon is back to accepting new SUBSCRIBEs.
     await eventually(async () => (await tcp.subscribe({ user: '6002', expires: 60 })).response.status === 200, 20000, 'a new SUBSCRIBE accepted after the flood');
+  });
+});
+
+describe('integration: overload control by event-loop utilisation', function () {
+  this.timeout(60000);
+  let server: PresenceServer;
+
+  before(async function () {
+    // The lag threshold out of reach, the utilisation one at half: the flood keeps the loop busier than that, the
+    // NOTIFY retransmissions it leaves behind do not; only the busy loop can start the episode.
+    server = await startServer({ args: ['--overload-lag', '60000', '--overload-utilization', '50', '--overload-retry-after', '3', '--max-subscriptions-per-source', '100000', '--max-subscriptions-per-presentity', '100000'] });
+  });
+
+  after(async function () {
+    await server?.stop();
+  });
+
+  it('answers a share of new SUBSCRIBEs 503 while the loop is busier than --overload-utilization, and all of them again afterwards', async function () {
+    const result = await flood(server.udpPort, async () => undefined);
+    const refused = result.statuses.get(503) ?? 0;
+    expect(refused, JSON.stringify([...result.statuses])).to.be.greaterThan(0);
+    // A share, not everything: the loop keeps serving new watchers while it sheds the excess.
+    expect(result.statuses.get(200) ?? 0, JSON.stringify([...result.statuses])).to.be.greaterThan(0);
+    expect(server.stderr()).to.match(/overload: the event loop is busy \d+ % of the time \(over 50 %\): answering a share of new SUBSCRIBEs and PUBLISHes 503/);
+    // The episode ends with the load (its INFO line is under this test's log level): new watchers are all served.
+    const client = await TcpSipClient.connect(server.tcpPort);
+    try {
+      await eventually(async () => (await client.subscribe({ user: '6002', expires: 60 })).response.status === 200, 20000, 'a new SUBSCRIBE accepted after the flood');
+    } finally {
+      await client.close();
+    }
   });
 });
