@@ -30,7 +30,7 @@ export interface OverloadSettings {
   retryAfterS: number;
 }
 
-export const DEFAULT_OVERLOAD: OverloadSettings = { lagMs: 200, utilization: 0.95, retryAfterS: 10 };
+export const DEFAULT_OVERLOAD: OverloadSettings = { lagMs: 200, utilization: 0.85, retryAfterS: 10 };
 
 export class LoadMonitor {
   private timer: NodeJS.Timeout | undefined;
