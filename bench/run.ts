@@ -17,6 +17,7 @@ import { benchCluster } from './cluster.js';
 import { kamailioAvailable } from './lib/kamailio-peer.js';
 import { benchOverload, OVERLOAD_FACTORS } from './overload.js';
 import { benchSubscribeCycle, CYCLE_RATES } from './subscribe-cycle.js';
+import { benchWsCycle, benchWsFanout } from './websocket.js';
 
 const RESULTS_FILE = path.join('bench-results', 'results.json');
 /** The whole run takes 1½–2½ minutes; past this something hangs. */
@@ -111,6 +112,8 @@ await measure('restart', () => {
 await population?.close();
 await measure('latency', () => benchLatency());
 await measure('list-build', () => benchListBuild());
+await measure('websocket-cycle', () => benchWsCycle());
+await measure('fanout-ws-10000', () => benchWsFanout());
 await measure('panel', () => benchPanel());
 
 results.finishedAt = new Date().toISOString();

@@ -27,6 +27,8 @@ export interface ServerProcess {
   readonly udpPort: number;
   /** 0 unless `--http` is among the arguments. */
   readonly httpPort: number;
+  /** 0 unless `--ws` is among the arguments. */
+  readonly wsPort: number;
   readonly hints: number;
   /** From spawn to the listening line; the daemon prints it once restored subscriptions are back. */
   readonly startupMs: number;
@@ -103,6 +105,7 @@ export async function startServer(launch: ServerLaunch): Promise<ServerProcess> 
     host: udp[1]!,
     udpPort: Number(udp[2]),
     httpPort: Number(/\bhttp:\S+:(\d+)\b/.exec(listening[1]!)?.[1] ?? 0),
+    wsPort: Number(/\bws:\S+:(\d+)\b/.exec(listening[1]!)?.[1] ?? 0),
     hints: Number(listening[2]),
     startupMs,
     command: `node ${args.map((arg) => (path.isAbsolute(arg) && arg.startsWith(process.cwd()) ? path.relative(process.cwd(), arg) : arg)).join(' ')}`,
