@@ -121,9 +121,14 @@ export function errorMessage(error: ErrorDefinition, detail = ''): string {
   return error.message.replace('%s', detail);
 }
 
-/** The SIP status and reason phrase of `error`. */
+/**
+ * The SIP status and reason phrase of `error`. A detail is often a parser's or a peer's text: what RFC 3261 §25.1's
+ * Reason-Phrase leaves out (control characters, and ASCII such as '<presence>' that would make the whole response
+ * unparsable for the client) is taken out of it, and a double quote becomes a single one.
+ */
 export function sipAnswer(error: ErrorDefinition, detail?: string): SipAnswer {
-  return { status: error.sip, reason: errorMessage(error, detail), code: error.code };
+  const phraseSafe = detail?.replace(/[\u0000-\u001F\u007F]/g, '').replace(/"/g, "'").replace(/[<>\\[\]^`{|}#%]/g, '');
+  return { status: error.sip, reason: errorMessage(error, phraseSafe), code: error.code };
 }
 
 /** 200 OK, the one success answer the handlers give. */

@@ -156,10 +156,9 @@ function safeDecode(text: string): string {
   }
 }
 
-/** RFC 3261 §25.1: a Reason-Phrase holds no control characters, quotes or angle brackets; the parser's words may. */
+/** The parser's words may hold what a Reason-Phrase may not: sipAnswer takes that out. */
 function badList(detail: string): ListBodyError {
-  const phrase = `resource list: ${detail}`.replace(/[^A-Za-z0-9\-_.!~*'();/?:@&=+$, \u0080-\uffff]+/g, ' ');
-  return new ListBodyError(sipAnswer(ERRORS.BAD_BODY, phrase.slice(0, MAX_DETAIL)));
+  return new ListBodyError(sipAnswer(ERRORS.BAD_BODY, `resource list: ${detail}`.slice(0, MAX_DETAIL)));
 }
 
 function tokens(request: SipRequest, header: string): string[] {

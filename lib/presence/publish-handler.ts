@@ -29,12 +29,9 @@ type Operation<S> =
 /** Longest error text copied from a body problem into a reason phrase. */
 const MAX_REASON_DETAIL = 160;
 
-/**
- * A body problem as reason-phrase text (RFC 3261 §25.1 Reason-Phrase): no control characters, and none of the ASCII
- * characters the grammar leaves out ('<presence>' would make the whole response unparsable for the publisher).
- */
+/** A body problem as reason-phrase text: sipAnswer makes it Reason-Phrase-safe, this keeps it short. */
 function reasonDetail(message: string): string {
-  return stripControlCharacters(message).replace(/"/g, "'").replace(/[<>\\[\]^`{|}#%]/g, '').slice(0, MAX_REASON_DETAIL);
+  return message.slice(0, MAX_REASON_DETAIL);
 }
 
 /** What one event's compositor adds to the RFC 3903 steps: its resources, its bodies, its states. */
