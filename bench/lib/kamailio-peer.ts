@@ -1,15 +1,15 @@
 // The reference server of `npm run bench -- --peer kamailio`: Kamailio's presence module (Debian kamailio and
 // kamailio-presence-modules) on 127.0.0.1, fresh for each step like presenced, its tables in db_text files copied
 // from the package's schema, watchers authorised without XCAP (presence_xml force_active), UDP only.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freeUdpPort } from './ports.js';
+import { launchKamailio } from '../../test/interop/helpers/kamailio.js';
 
 const MODULE_PATH = process.env.KAMAILIO_MODULES ?? '/usr/lib/x86_64-linux-gnu/kamailio/modules';
 const DBTEXT_SCHEMA = '/usr/share/kamailio/dbtext/kamailio';
-const READY_TIMEOUT_MS = 15_000;
-const STOP_TIMEOUT_MS = 10_000;
+/** Killed by then whatever happens: the longest step (an overload one) takes about a minute. */
+const LIFETIME_MS = 5 * 60_000;
 /** Kamailio's own default: 8 UDP worker processes. */
 const CHILDREN = 8;
 
@@ -18,7 +18,7 @@ export interface PeerProcess {
   readonly host: string;
   readonly udpPort: number;
   readonly command: string;
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
 
 function config(port: number, dbDir: string): string {
@@ -84,38 +84,12 @@ export async function startKamailioPresence(workDir: string): Promise<PeerProces
   cpSync(DBTEXT_SCHEMA, dbDir, { recursive: true });
   const configFile = path.join(workDir, 'kamailio.cfg');
   writeFileSync(configFile, config(port, dbDir));
-  const args = ['-DD', '-E', '-f', configFile, '-Y', workDir, '-m', '256', '-M', '16'];
-  const child: ChildProcess = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kamailio did not listen within ${READY_TIMEOUT_MS} ms\n${stderr.slice(-2000)}`)), READY_TIMEOUT_MS);
-    const poll = setInterval(() => {
-      if (!stdout.includes(`udp: 127.0.0.1:${port}`)) return;
-      clearInterval(poll);
-      clearTimeout(timer);
-      resolve();
-    }, 50);
-    void exited.then(() => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`kamailio exited before listening\n${stderr.slice(-2000)}`));
-    });
-  });
+  const kamailio = await launchKamailio(configFile, workDir, port, { shared: 256, private: 16 }, LIFETIME_MS);
   return {
-    pid: child.pid!,
+    pid: kamailio.pid!,
     host: '127.0.0.1',
     udpPort: port,
-    command: `kamailio ${args.join(' ')}`,
-    async stop() {
-      // SIGTERM: the main process takes its workers down with it.
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const forced = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(forced);
-    },
+    command: kamailio.commandLine,
+    stop: () => kamailio.stop(),
   };
 }

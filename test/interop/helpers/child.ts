@@ -59,6 +59,15 @@ export class ManagedProcess {
     return managed;
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The command line it was started with, for reports. */
+  get commandLine(): string {
+    return this.child.spawnargs.join(' ');
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }

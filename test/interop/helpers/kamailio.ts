@@ -80,6 +80,23 @@ export interface Kamailio {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs Kamailio on `configFile`, which listens on udp 127.0.0.1:`port`, and resolves once it does. -DD: no daemon,
+ * the process stays ours; -E: log to stderr; -Y: pid and control files in `dir`; `memory`: -m/-M sizes in MB.
+ */
+export async function launchKamailio(configFile: string, dir: string, port: number, memory = { shared: 64, private: 8 }, lifetimeMs = LIFETIME_MS): Promise<ManagedProcess> {
+  const process = ManagedProcess.start('kamailio', ['-DD', '-E', '-f', configFile, '-Y', dir, '-m', String(memory.shared), '-M', String(memory.private)], { timeoutMs: lifetimeMs });
+  try {
+    // "Listening on … udp: 127.0.0.1:PORT" goes to stdout once the configuration is loaded.
+    await process.until(() => (process.stdout().includes(`udp: ${HOST}:${port}`) ? true : undefined), READY_TIMEOUT_MS, 'listening line');
+  } catch (error) {
+    // SIGTERM: the main process takes its children down with it (SIGKILL would leave them holding our pipes).
+    await process.stop();
+    throw error;
+  }
+  return process;
+}
+
 /** Starts Kamailio on `port` in front of `nodes` (SIP ports on 127.0.0.1, UDP). */
 export async function startKamailio(port: number, nodes: number[]): Promise<Kamailio> {
   const dir = await mkdtemp(path.join(tmpdir(), 'presenced-kamailio-'));
@@ -87,17 +104,10 @@ export async function startKamailio(port: number, nodes: number[]): Promise<Kama
   const configFile = path.join(dir, 'kamailio.cfg');
   await writeFile(listFile, nodes.map((node) => `1 sip:${HOST}:${node}\n`).join(''));
   await writeFile(configFile, config(port, listFile));
-  // -DD: no daemon, the process stays ours; -E: log to stderr; -Y: pid and control files in our directory.
-  const process = ManagedProcess.start('kamailio', ['-DD', '-E', '-f', configFile, '-Y', dir, '-m', '64', '-M', '8'], { timeoutMs: LIFETIME_MS });
-  try {
-    // "Listening on … udp: 127.0.0.1:PORT" goes to stdout once the configuration is loaded.
-    await process.until(() => (process.stdout().includes(`udp: ${HOST}:${port}`) ? true : undefined), READY_TIMEOUT_MS, 'listening line');
-  } catch (error) {
-    // SIGTERM: the main process takes its children down with it (SIGKILL would leave them holding our pipes).
-    await process.stop();
+  const process = await launchKamailio(configFile, dir, port).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw error;
-  }
+  });
   return {
     port,
     process,
