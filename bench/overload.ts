@@ -63,7 +63,7 @@ async function refusedSubscribes(server: Target): Promise<number> {
 async function runOverloadStep(workDir: string, files: { configFile: string; csvFile: string }, capacity: number, factor: number, target: TargetName): Promise<OverloadStep> {
   const offeredRate = Math.round(capacity * factor);
   const server = await startTarget(target, files, workDir, `overload-${factor}`,
-    ['--http', '127.0.0.1:0', '--overload-utilization', String(DEFAULT_OVERLOAD.utilization * 100)]);
+    ['--http', '127.0.0.1:0', '--overload-delay', String(DEFAULT_OVERLOAD.queueDelayMs)]);
   try {
     let peakRss = rssBytes(server.pid);
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(server.pid))), RSS_SAMPLE_MS);

@@ -156,7 +156,8 @@ export class PresenceServer {
     const stack = new SipStack(transports, log, config.timers, (ended, left) => reclaimer.transactionsEnded(ended, left), config.limits);
     this.stack = stack;
     stack.observe(this.metrics.sip);
-    this.loadMonitor = new LoadMonitor(config.overload, log);
+    const udpSockets = transports.filter((transport): transport is UdpTransport => transport instanceof UdpTransport);
+    this.loadMonitor = new LoadMonitor(config.overload, log, () => Math.max(0, ...udpSockets.map((udp) => udp.queueDelayMs())));
     stack.useOverloadGate(this.loadMonitor);
     this.loadMonitor.start();
     const notifier = new Notifier({ stack, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });

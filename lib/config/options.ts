@@ -63,12 +63,6 @@ export function positiveInteger(text: string): number {
   return Number(text);
 }
 
-/** A whole percentage, 0 to 100. */
-export function percent(text: string): number {
-  if (!/^\d{1,3}$/.test(text) || Number(text) > 100) throw new Error('expected a whole percentage from 0 to 100');
-  return Number(text);
-}
-
 /** 'HOST:PORT', '[v6]:PORT' or 'off' (undefined). */
 export function listenAddress(text: string): { host: string; port: number } | undefined {
   return parseListenAddress(text);
@@ -291,9 +285,9 @@ export const OPTIONS = {
     flag: 'overload-lag', arg: 'ms', section: 'limits', default: DEFAULT_OVERLOAD.lagMs, parse: wholeMilliseconds,
     help: 'event-loop lag that starts overload control: new SUBSCRIBEs and PUBLISHes get 503 until it is under half; 0: off',
   }),
-  overloadUtilization: option({
-    flag: 'overload-utilization', arg: 'percent', section: 'limits', default: Math.round(DEFAULT_OVERLOAD.utilization * 100), parse: percent,
-    help: 'event-loop utilisation over which a growing share of new SUBSCRIBEs and PUBLISHes gets 503, so the loop stays just under it; 0: lag only',
+  overloadDelay: option({
+    flag: 'overload-delay', arg: 'ms', section: 'limits', default: DEFAULT_OVERLOAD.queueDelayMs, parse: wholeMilliseconds,
+    help: 'time requests wait in the UDP receive queue over which a growing share of new SUBSCRIBEs and PUBLISHes gets 503, so the queue stays this short; 0: lag only',
   }),
   overloadRetryAfter: option({
     flag: 'overload-retry-after', arg: 's', section: 'limits', default: DEFAULT_OVERLOAD.retryAfterS, parse: positiveInteger,

@@ -114,7 +114,7 @@ export function buildServerConfig(values: OptionValues): ServerConfig {
       handshakeTimeoutMs: values.tlsHandshakeTimeout * 1000,
     },
     leaseMs: values.lease * 1000,
-    overload: { lagMs: values.overloadLag, utilization: values.overloadUtilization / 100, retryAfterS: values.overloadRetryAfter },
+    overload: { lagMs: values.overloadLag, queueDelayMs: values.overloadDelay, retryAfterS: values.overloadRetryAfter },
     limits: {
       maxHeaderBytes: values.maxHeaderBytes,
       maxRequestBytes: values.maxRequestBytes,

@@ -1,57 +1,72 @@
 /**
- * Overload control (RFC 3261 §21.5.4, after RFC 7339's idea of a server that measures its own load): presenced has
- * one event loop, so its load shows in two ways. Before the loop falls behind it is busy nearly all the time
- * (event-loop utilisation): then a share of new SUBSCRIBEs and PUBLISHes is answered 503, raised while the smoothed
- * utilisation stays over `utilization` and lowered while it is under, so the loop settles just below it and serves
- * what it can at full speed instead of dropping datagrams and drowning in retransmissions. Once it has fallen
- * behind, the backlog shows as event-loop lag (how late a timer fires): a smoothed lag above `lagMs` refuses all new
- * work until it is under half. The SIP core asks before any handler runs, so refreshes, un-subscribes, NOTIFY
- * responses and retransmissions (absorbed by the transaction layer) keep the CPU.
+ * Overload control (RFC 3261 §21.5.4, after RFC 7339's idea of a server that measures its own load). presenced has
+ * one event loop, and over UDP its backlog first builds where that loop cannot see it: in the kernel's receive
+ * queue, megabytes long, where every caller waits and then retransmits. So the main measure is that queue's delay
+ * (the UDP transport's probe): while it is over `queueDelayMs`, the share of new SUBSCRIBEs and PUBLISHes answered
+ * 503 rises, and while it is under, the share falls, so the queue stays short and the server busy at full speed
+ * on the work it accepted. Once the loop itself has fallen behind (a stream transport's flood, a stall), the
+ * backlog shows as event-loop lag (how late a timer fires): a smoothed lag above `lagMs`, or a queue that stands
+ * that long, refuses all new work until it is under half. The SIP core asks before any handler runs, so refreshes, un-subscribes, NOTIFY responses and
+ * retransmissions (absorbed by the transaction layer) keep the CPU.
  */
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../util/log.js';
 import { ERRORS, sipAnswer } from '../errors.js';
 import type { Refusal } from '../limits/refusals.js';
 
-/** How often lag and utilisation are sampled. */
+/** How often lag and queue delay are sampled. */
 const SAMPLE_MS = 20;
 /** Weight of the newest sample in the smoothed values: about the last quarter second counts. */
 const SMOOTHING = 0.1;
-/** How fast the refused share follows the utilisation, per sample: up quickly, down gently. */
-const SHARE_UP = 0.05;
-const SHARE_DOWN = 0.02;
+/**
+ * The queue delay counted is the least over this many samples (CoDel's standing queue): a burst of arrivals or a
+ * stall of the loop (a compaction, a busy neighbour on the CPU) queues and drains by itself; only a queue that stays
+ * is overload.
+ */
+const STANDING_SAMPLES = 5;
+/**
+ * The refused share follows the queue delay over its target as a proportional-integral controller: the proportional
+ * part answers a burst at once, the integral part finds the share that holds the queue at the target. The integral
+ * is slow on purpose: work accepted now comes back later (its NOTIFY's answer, its un-SUBSCRIBE), so a fast one
+ * would swing between refusing too much and too little.
+ */
+const SHARE_PER_MS = 0.02;
+const SHARE_PER_MS_SECOND = 0.002;
+/** Under the target the integral unwinds this much faster, so that shedding stops within seconds of the overload. */
+const UNWIND = 20;
 
 export interface OverloadSettings {
   /** Smoothed event-loop lag that refuses all new work, ms; 0 turns overload control off. */
   lagMs: number;
-  /** Smoothed event-loop utilisation (0–1) over which a growing share of new work is refused; 0: lag only. */
-  utilization: number;
+  /** Receive-queue delay over which a growing share of new work is refused, ms; 0: lag only. */
+  queueDelayMs: number;
   /** Retry-After of the 503, s: each refusal asks for between this and twice this, so retries do not come back in step. */
   retryAfterS: number;
 }
 
-export const DEFAULT_OVERLOAD: OverloadSettings = { lagMs: 200, utilization: 0.85, retryAfterS: 10 };
+export const DEFAULT_OVERLOAD: OverloadSettings = { lagMs: 200, queueDelayMs: 20, retryAfterS: 10 };
 
 export class LoadMonitor {
   private timer: NodeJS.Timeout | undefined;
   private expectedAt = 0;
-  private lastUtilization: EventLoopUtilization | undefined;
   private smoothedLagMs = 0;
-  private smoothedUtilization = 0;
+  private readonly queueDelays: number[] = [];
   /** The share of new work refused now: 0 normally, 1 while the lag is over its threshold. */
   private refusedShare = 0;
+  /** The integral part of the refused share. */
+  private steadyShare = 0;
   private lagging = false;
   private episodeStart: number | undefined;
   private peakLagMs = 0;
-  private peakUtilization = 0;
+  private peakQueueDelayMs = 0;
   private shedCount = 0;
 
-  constructor(private readonly settings: OverloadSettings, private readonly log: Logger) {}
+  /** `queueDelayMs`: the receive-queue delay now (the longest over the UDP sockets), ms. */
+  constructor(private readonly settings: OverloadSettings, private readonly log: Logger, private readonly queueDelayMs: () => number = () => 0) {}
 
   start(): void {
     if (this.settings.lagMs <= 0 || this.timer) return;
     this.expectedAt = performance.now() + SAMPLE_MS;
-    this.lastUtilization = performance.eventLoopUtilization();
     this.timer = setInterval(() => this.sample(), SAMPLE_MS).unref();
   }
 
@@ -77,39 +92,52 @@ export class LoadMonitor {
     return { ...sipAnswer(ERRORS.OVERLOADED), headers: [['Retry-After', String(retryAfter)]] };
   }
 
+  /** The standing queue delay, with the latest reading. */
+  private standingQueueDelay(latest: number): number {
+    this.queueDelays.push(latest);
+    if (this.queueDelays.length > STANDING_SAMPLES) this.queueDelays.shift();
+    return Math.min(...this.queueDelays);
+  }
+
   private sample(): void {
     const now = performance.now();
     const lag = Math.max(0, now - this.expectedAt);
     this.expectedAt = now + SAMPLE_MS;
-    const utilization = performance.eventLoopUtilization();
-    const busy = performance.eventLoopUtilization(utilization, this.lastUtilization).utilization;
-    this.lastUtilization = utilization;
     // Smoothed, so that one stall (a compaction, a busy neighbour on the CPU) does not refuse the requests behind it.
     this.smoothedLagMs += SMOOTHING * (lag - this.smoothedLagMs);
-    this.smoothedUtilization += SMOOTHING * (busy - this.smoothedUtilization);
-    // Hysteresis: lagging from over the threshold until under half of it.
-    const lagging = this.lagging = this.smoothedLagMs > (this.lagging ? this.settings.lagMs / 2 : this.settings.lagMs);
+    const target = this.settings.queueDelayMs;
+    const queueDelay = target > 0 ? this.standingQueueDelay(this.queueDelayMs()) : 0;
+    // Hysteresis: lagging from over the threshold until under half of it. A standing queue that long is as bad.
+    const backlog = Math.max(this.smoothedLagMs, queueDelay);
+    const lagging = this.lagging = backlog > (this.lagging ? this.settings.lagMs / 2 : this.settings.lagMs);
     if (lagging) this.refusedShare = 1;
-    else if (this.settings.utilization > 0 && this.smoothedUtilization > this.settings.utilization) this.refusedShare = Math.min(1, this.refusedShare + SHARE_UP);
-    else this.refusedShare = Math.max(0, this.refusedShare - SHARE_DOWN);
+    else if (target > 0) {
+      const overMs = queueDelay - target;
+      this.steadyShare = clampShare(this.steadyShare + SHARE_PER_MS_SECOND * overMs * (overMs < 0 ? UNWIND : 1) * SAMPLE_MS / 1000);
+      this.refusedShare = clampShare(this.steadyShare + SHARE_PER_MS * overMs);
+    } else this.refusedShare = 0;
 
     if (this.episodeStart === undefined) {
       if (this.refusedShare === 0) return;
       this.episodeStart = now;
       this.peakLagMs = this.smoothedLagMs;
-      this.peakUtilization = this.smoothedUtilization;
+      this.peakQueueDelayMs = queueDelay;
       this.shedCount = 0;
       const why = lagging
-        ? `event-loop lag ${Math.round(this.smoothedLagMs)} ms is over ${this.settings.lagMs} ms: answering new SUBSCRIBEs and PUBLISHes 503 until it is under ${this.settings.lagMs / 2} ms`
-        : `the event loop is busy ${Math.round(this.smoothedUtilization * 100)} % of the time (over ${Math.round(this.settings.utilization * 100)} %): answering a share of new SUBSCRIBEs and PUBLISHes 503`;
+        ? `${this.smoothedLagMs >= queueDelay ? 'event-loop lag' : 'receive-queue delay'} ${Math.round(backlog)} ms is over ${this.settings.lagMs} ms: answering new SUBSCRIBEs and PUBLISHes 503 until it is under ${this.settings.lagMs / 2} ms`
+        : `requests wait ${Math.round(queueDelay)} ms in the receive queue (over ${this.settings.queueDelayMs} ms): answering a share of new SUBSCRIBEs and PUBLISHes 503`;
       this.log.warn(`overload: ${why}`);
       return;
     }
     this.peakLagMs = Math.max(this.peakLagMs, this.smoothedLagMs);
-    this.peakUtilization = Math.max(this.peakUtilization, this.smoothedUtilization);
+    this.peakQueueDelayMs = Math.max(this.peakQueueDelayMs, queueDelay);
     if (this.refusedShare > 0) return;
     const seconds = ((now - this.episodeStart) / 1000).toFixed(1);
-    this.log.info(`overload: over after ${seconds} s (peak lag ${Math.round(this.peakLagMs)} ms, peak utilisation ${Math.round(this.peakUtilization * 100)} %): ${this.shedCount} new request(s) answered 503`);
+    this.log.info(`overload: over after ${seconds} s (peak lag ${Math.round(this.peakLagMs)} ms, peak queue delay ${Math.round(this.peakQueueDelayMs)} ms): ${this.shedCount} new request(s) answered 503`);
     this.episodeStart = undefined;
   }
+}
+
+function clampShare(share: number): number {
+  return Math.min(1, Math.max(0, share));
 }

@@ -185,6 +185,14 @@ export class SipStack {
       this.summary.note('warn', 'requests without a usable Via', () => `sip: dropped ${request.method} from ${describeFlow(flow)}: no usable Via to answer to`);
       return;
     }
+    // Shed before validation and any handler, and statelessly (§8.2.7): a flood of refused requests leaves nothing
+    // behind for 32 s, and the rare retransmission of one whose 503 was lost is decided afresh. Refreshes and
+    // un-subscribes (To tag) and modifications (SIP-If-Match) pass.
+    if (this.overloadGate && isNewWork(request) && this.overloadGate.shed()) {
+      const refusal = this.overloadGate.refusal();
+      this.answerStatelessly(request, flow, refusal, refusal.headers);
+      return;
+    }
     const transaction = this.serverTransactions.begin(request, flow);
     let answered = false;
     const respond = ({ status, reason }: SipAnswer, options: ResponseOptions = {}): void => {
@@ -200,13 +208,6 @@ export class SipStack {
       this.sendResponse(request, flow, text);
       this.observer.answered(request.method, status);
     };
-    // Shed before validation and any handler: the refusal is kept in the transaction, so its retransmissions are
-    // absorbed like any other. Refreshes and un-subscribes (To tag) and modifications (SIP-If-Match) pass.
-    if (this.overloadGate && isNewWork(request) && this.overloadGate.shed()) {
-      const refusal = this.overloadGate.refusal();
-      respond(refusal, { headers: refusal.headers });
-      return;
-    }
     const problem = checkRequestSize(request, requestBytes, this.sizes) ?? checkRequest(request);
     if (problem) {
       this.summary.note('warn', 'rejected requests', () => `sip: ${problem.status} ${problem.reason} for ${request.method} from ${describeFlow(flow)}`);
@@ -226,9 +227,13 @@ export class SipStack {
     if (message instanceof SipResponse || message.method === 'ACK' || message.topVia() === undefined) return;
     this.summary.note('warn', 'requests from refused addresses', () => `sip: 403 for ${message.method} from ${describeFlow(flow)}: address not permitted`);
     stampReceived(message, flow.remoteHost, flow.remotePort);
-    const { status, reason } = sipAnswer(ERRORS.ADDRESS_DENIED);
-    this.sendResponse(message, flow, buildResponse(message, status, reason, { toTag: newTag(), headers: [['Server', PRODUCT]] }));
-    this.observer.answered(message.method, status);
+    this.answerStatelessly(message, flow, sipAnswer(ERRORS.ADDRESS_DENIED));
+  }
+
+  /** §8.2.7: a response for which nothing is kept; a retransmitted request gets a new one. */
+  private answerStatelessly(request: SipRequest, flow: Flow, { status, reason }: SipAnswer, headers: Array<[string, string]> = []): void {
+    this.sendResponse(request, flow, buildResponse(request, status, reason, { toTag: newTag(), headers: [...headers, ['Server', PRODUCT]] }));
+    this.observer.answered(request.method, status);
   }
 
   /** §18.2.2: on a reliable transport on the request's connection; over UDP to received/rport (RFC 3581) or the sent-by port. */

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
+import { ReceiveQueueProbe } from './receive-queue-probe.js';
 import { UDP, type Flow, type Transport, type TransportEvents } from './transport.js';
 import { encodeMessage } from './wire-encoder.js';
 
@@ -31,6 +32,7 @@ export class UdpTransport implements Transport {
   readonly kind = UDP;
   private socket: dgram.Socket | undefined;
   address = { host: '', port: 0 };
+  private readonly probe = new ReceiveQueueProbe((probe) => this.socket?.send(probe, this.address.port, selfAddress(this.address.host)));
 
   constructor(private readonly host: string, private readonly port: number, private readonly bufferBytes = 4 * 1024 * 1024) {}
 
@@ -43,6 +45,7 @@ export class UdpTransport implements Transport {
     });
     this.socket = socket;
     socket.on('message', (data, rinfo) => {
+      if (this.probe.take(data)) return;
       events.message(data, {
         kind: UDP,
         remoteHost: rinfo.address,
@@ -64,6 +67,11 @@ export class UdpTransport implements Transport {
     });
   }
 
+  /** How long datagrams wait in this socket's receive queue now, ms (overload control); 0 before it is bound. */
+  queueDelayMs(): number {
+    return this.socket && this.address.port !== 0 ? this.probe.delayMs() : 0;
+  }
+
   send(flow: Flow, data: string | Buffer): boolean {
     if (!this.socket) return false;
     this.socket.send(typeof data === 'string' ? encodeMessage(data) : data, flow.remotePort, flow.remoteHost);
@@ -75,4 +83,11 @@ export class UdpTransport implements Transport {
     this.socket = undefined;
     return new Promise((resolve) => (socket ? socket.close(() => resolve()) : resolve()));
   }
+}
+
+/** Where a socket bound to `host` reaches itself: a wildcard address through loopback. */
+function selfAddress(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
 }

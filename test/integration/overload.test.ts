@@ -1,5 +1,5 @@
-// Overload control: a bounded flood of new SUBSCRIBEs over UDP pushes the daemon's event-loop lag over a low
-// threshold; new SUBSCRIBEs then get 503 with Retry-After while a refresh and an un-subscribe of an existing dialog
+// Overload control: a bounded flood of new SUBSCRIBEs over UDP pushes the daemon's event-loop lag, or the time
+// requests wait in its receive queue, over a low threshold; new SUBSCRIBEs then get 503 with Retry-After while a refresh and an un-subscribe of an existing dialog
 // are still answered 200, the episode is logged once, and new SUBSCRIBEs are accepted again afterwards.
 import dgram from 'node:dgram';
 import { expect } from 'chai';
@@ -74,8 +74,8 @@ describe('integration: overload control', function () {
 
   before(async function () {
     // A threshold this low makes the flood an episode on any machine; the default is 200 ms.
-    // Utilisation shedding off: this test is about the lag.
-    server = await startServer({ args: ['--overload-lag', '2', '--overload-utilization', '0', '--overload-retry-after', '3', '--max-subscriptions-per-source', '100000', '--max-subscriptions-per-presentity', '100000'] });
+    // Queue-delay shedding off: this test is about the lag.
+    server = await startServer({ args: ['--overload-lag', '2', '--overload-delay', '0', '--overload-retry-after', '3', '--max-subscriptions-per-source', '100000', '--max-subscriptions-per-presentity', '100000'] });
     tcp = await TcpSipClient.connect(server.tcpPort);
   });
 
@@ -115,27 +115,28 @@ describe('integration: overload control', function () {
   });
 });
 
-describe('integration: overload control by event-loop utilisation', function () {
+describe('integration: overload control by receive-queue delay', function () {
   this.timeout(60000);
   let server: PresenceServer;
 
   before(async function () {
-    // The lag threshold out of reach, the utilisation one at half: the flood keeps the loop busier than that, the
-    // NOTIFY retransmissions it leaves behind do not; only the busy loop can start the episode.
-    server = await startServer({ args: ['--overload-lag', '60000', '--overload-utilization', '50', '--overload-retry-after', '3', '--max-subscriptions-per-source', '100000', '--max-subscriptions-per-presentity', '100000'] });
+    // The lag threshold out of reach, the queue-delay one low: the flood's datagrams wait in the socket's receive
+    // queue far longer than 5 ms, the NOTIFY retransmissions it leaves behind do not; only the queue can start the
+    // episode.
+    server = await startServer({ args: ['--overload-lag', '60000', '--overload-delay', '5', '--overload-retry-after', '3', '--max-subscriptions-per-source', '100000', '--max-subscriptions-per-presentity', '100000'] });
   });
 
   after(async function () {
     await server?.stop();
   });
 
-  it('answers a share of new SUBSCRIBEs 503 while the loop is busier than --overload-utilization, and all of them again afterwards', async function () {
+  it('answers a share of new SUBSCRIBEs 503 while requests wait longer than --overload-delay in the receive queue, and all of them again afterwards', async function () {
     const result = await flood(server.udpPort, async () => undefined);
     const refused = result.statuses.get(503) ?? 0;
     expect(refused, JSON.stringify([...result.statuses])).to.be.greaterThan(0);
     // A share, not everything: the loop keeps serving new watchers while it sheds the excess.
     expect(result.statuses.get(200) ?? 0, JSON.stringify([...result.statuses])).to.be.greaterThan(0);
-    expect(server.stderr()).to.match(/overload: the event loop is busy \d+ % of the time \(over 50 %\): answering a share of new SUBSCRIBEs and PUBLISHes 503/);
+    expect(server.stderr()).to.match(/overload: requests wait \d+ ms in the receive queue \(over 5 ms\): answering a share of new SUBSCRIBEs and PUBLISHes 503/);
     // The episode ends with the load (its INFO line is under this test's log level): new watchers are all served.
     const client = await TcpSipClient.connect(server.tcpPort);
     try {
