@@ -56,6 +56,10 @@ const MIGRATIONS: readonly string[] = [
      node     TEXT    PRIMARY KEY NOT NULL,
      until_ms INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // Restore reads subscriptions a page at a time after the last (expiry, id) read: with the id in the index that is
+  // a range search; with the expiry alone every page sorted all rows of equal expiry again.
+  `CREATE INDEX subscriptions_by_expiry_and_id ON subscriptions (expires_at, id);
+   DROP INDEX subscriptions_by_expiry;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -119,7 +123,7 @@ class SqliteStore implements Store {
   private readonly upsertSubscription: Database.Statement<[string, number, string, string]>;
   private readonly removeSubscription: Database.Statement<[string]>;
   private readonly selectSubscriptions: Database.Statement<[number], SubscriptionRecord>;
-  private readonly selectSubscriptionsAfter: Database.Statement<[number, number, string, number], SubscriptionRecord>;
+  private readonly selectSubscriptionsAfter: Database.Statement<[number, string, number], SubscriptionRecord>;
   private readonly removeExpiredSubscriptions: Database.Statement<[number]>;
   private readonly writeSubscriptionBatch: (upserts: SubscriptionRecord[], deletes: string[]) => void;
   private readonly upsertPublication: Database.Statement<[string, string, string, string, string, string, number, number, number, string]>;
@@ -158,12 +162,10 @@ class SqliteStore implements Store {
     this.selectDeviceState = db.prepare('SELECT name, state, updated_at AS updatedAt, version FROM device_states WHERE name = ?');
     this.upsertSubscription = db.prepare('INSERT OR REPLACE INTO subscriptions (id, expires_at, data, owner) VALUES (?, ?, ?, ?)');
     this.removeSubscription = db.prepare('DELETE FROM subscriptions WHERE id = ?');
-    // Latest expiry first, as the expiry index (which holds the id too) reads backwards.
+    // Latest expiry first, as the (expiry, id) index reads backwards; a page starts after the last row of the one before.
     const latestFirst = 'ORDER BY expires_at DESC, id DESC LIMIT ?';
     this.selectSubscriptions = db.prepare(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions ${latestFirst}`);
-    this.selectSubscriptionsAfter = db.prepare(
-      `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE expires_at < ? OR (expires_at = ? AND id < ?) ${latestFirst}`,
-    );
+    this.selectSubscriptionsAfter = db.prepare(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE (expires_at, id) < (?, ?) ${latestFirst}`);
     this.removeExpiredSubscriptions = db.prepare('DELETE FROM subscriptions WHERE expires_at <= ?');
     this.writeSubscriptionBatch = db.transaction((upserts: SubscriptionRecord[], deletes: string[]) => {
       for (const record of upserts) this.upsertSubscription.run(record.id, record.expiresAt, record.data, record.owner);
@@ -247,7 +249,7 @@ class SqliteStore implements Store {
     this.assertOpen();
     const { after, limit = -1 } = page;
     if (after === undefined) return this.selectSubscriptions.all(limit);
-    return this.selectSubscriptionsAfter.all(after.expiresAt, after.expiresAt, after.id, limit);
+    return this.selectSubscriptionsAfter.all(after.expiresAt, after.id, limit);
   }
 
   async purgeExpiredSubscriptions(now: number): Promise<number> {
