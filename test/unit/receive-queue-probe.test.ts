@@ -4,6 +4,8 @@ import { ReceiveQueueProbe } from '../../lib/sip/receive-queue-probe.js';
 describe('ReceiveQueueProbe', function () {
   let sent: Buffer[];
   let probe: ReceiveQueueProbe;
+  /** A load-monitor sample at `now`: the delay the probe reports, and how many probes it has sent by then. */
+  const sample = (now: number) => ({ delay: probe.delayMs(now), sent: sent.length });
 
   beforeEach(function () {
     sent = [];
@@ -11,18 +13,15 @@ describe('ReceiveQueueProbe', function () {
   });
 
   it('sends one probe at a time and reads the queueing delay from it when it comes back', function () {
-    expect(probe.delayMs(1000)).to.equal(0);
-    expect(sent).to.have.lengthOf(1);
+    expect(sample(1000)).to.deep.equal({ delay: 0, sent: 1 });
     // Still on its way: no second probe, and its age is the delay so far.
-    expect(probe.delayMs(1030)).to.equal(30);
-    expect(sent).to.have.lengthOf(1);
+    expect(sample(1030)).to.deep.equal({ delay: 30, sent: 1 });
     expect(probe.take(sent[0]!, 1042)).to.equal(true);
     // The next sample sends the next probe and reports the delay the last one measured.
-    expect(probe.delayMs(1050)).to.equal(42);
-    expect(sent).to.have.lengthOf(2);
+    expect(sample(1050)).to.deep.equal({ delay: 42, sent: 2 });
     // That one came back at once: the queue has drained.
     expect(probe.take(sent[1]!, 1051)).to.equal(true);
-    expect(probe.delayMs(1070)).to.equal(1);
+    expect(sample(1070)).to.deep.equal({ delay: 1, sent: 3 });
   });
 
   it('reports the age of a probe still queued when that is longer than the last measured delay', function () {
@@ -33,14 +32,11 @@ describe('ReceiveQueueProbe', function () {
 
   it('sends another probe when one has not come back within a second (a full queue drops datagrams)', function () {
     probe.delayMs(0);
-    probe.delayMs(999);
-    expect(sent).to.have.lengthOf(1);
-    expect(probe.delayMs(1001)).to.equal(0);
-    expect(sent).to.have.lengthOf(2);
+    expect(sample(999)).to.deep.equal({ delay: 999, sent: 1 });
+    expect(sample(1001)).to.deep.equal({ delay: 0, sent: 2 });
     // The lost one arriving late after all still tells its delay; the new one stays awaited.
     expect(probe.take(sent[0]!, 1500)).to.equal(true);
-    expect(probe.delayMs(1510)).to.equal(1500);
-    expect(sent).to.have.lengthOf(2);
+    expect(sample(1510)).to.deep.equal({ delay: 1500, sent: 2 });
   });
 
   it('takes only its own probes: SIP, other lengths and another token are left to the SIP stack', function () {
