@@ -99,7 +99,8 @@ describe('browser: the presence panel in headless Chromium', function () {
     await page.waitForSelector('#mine:not([hidden])');
     expect(await page.$eval('#who', (node) => node.textContent)).to.equal('Alice (6001)');
 
-    // Settings: on logout (or closing the page) → Unavailable.
+    // Settings: on logout (or closing the page) → Unavailable. The list's options arrive after the view shows.
+    await page.waitForFunction(() => [...document.querySelectorAll('#settings-form select[name=onLogout] option')].some((option) => option.textContent === 'Unavailable'));
     const unavailable = await page.$eval('#settings-form select[name=onLogout]', (select) =>
       [...(select as HTMLSelectElement).options].find((option) => option.textContent === 'Unavailable')?.value);
     await page.select('#settings-form select[name=onLogout]', unavailable as string);
