@@ -6,8 +6,8 @@
  * 503 rises, and while it is under, the share falls, so the queue stays short and the server busy at full speed
  * on the work it accepted. Once the loop itself has fallen behind (a stream transport's flood, a stall), the
  * backlog shows as event-loop lag (how late a timer fires): a smoothed lag above `lagMs`, or a queue that stands
- * that long, refuses all new work until it is under half. The SIP core asks before any handler runs, so refreshes, un-subscribes, NOTIFY responses and
- * retransmissions (absorbed by the transaction layer) keep the CPU.
+ * that long, refuses all new work until it is under half. The SIP core asks before any handler runs, so refreshes,
+ * un-subscribes, NOTIFY responses and retransmissions (absorbed by the transaction layer) keep the CPU.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../util/log.js';
@@ -51,7 +51,7 @@ export class LoadMonitor {
   private expectedAt = 0;
   private smoothedLagMs = 0;
   private readonly queueDelays: number[] = [];
-  /** The share of new work refused now: 0 normally, 1 while the lag is over its threshold. */
+  /** The share of new work refused now: 0 normally, 1 while the backlog is over `lagMs`. */
   private refusedShare = 0;
   /** The integral part of the refused share. */
   private steadyShare = 0;
