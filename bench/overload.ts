@@ -4,9 +4,9 @@
 // the server's peak RSS. Then, on the same server, a clean step at half the capacity shows it is back to normal.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMain, makeWorkDir, removeWorkDir, type Figure } from './lib/figure.js';
-import { rssBytes, treeCpuSeconds } from './lib/proc.js';
+import { rssBytes } from './lib/proc.js';
 import { writeSippDialplan } from './lib/resources.js';
-import { startTarget, type Target, type TargetName } from './lib/target.js';
+import { startTarget, targetArgument, type Target, type TargetName } from './lib/target.js';
 import { DEFAULT_OVERLOAD } from '../lib/overload/load-monitor.js';
 import { readResponseTimes, runSipp, SUBSCRIBE_CYCLE_SCENARIO } from './lib/sipp.js';
 import { percentiles, round } from './lib/stats.js';
@@ -67,13 +67,13 @@ async function runOverloadStep(workDir: string, files: { configFile: string; csv
   try {
     let peakRss = rssBytes(server.pid);
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(server.pid))), RSS_SAMPLE_MS);
-    const cpuBefore = treeCpuSeconds(server.pid);
+    const cpuBefore = server.cpuSeconds();
     const calls = offeredRate * RUN_SECONDS;
     const sipp = await runSipp({
       server: { host: server.host, port: server.udpPort }, scenario: OVERLOAD_SCENARIO, csvFile: files.csvFile,
       rate: offeredRate, calls, workDir, traceRtt: true,
     }).finally(() => clearInterval(sampler));
-    const serverCpuSeconds = treeCpuSeconds(server.pid) - cpuBefore;
+    const serverCpuSeconds = server.cpuSeconds() - cpuBefore;
     const refused = await refusedSubscribes(server);
     const completed = sipp.successful - refused;
     const accepted = percentiles(sipp.rttFile ? readResponseTimes(sipp.rttFile) : []);
@@ -130,7 +130,7 @@ export async function benchOverload(capacity = DEFAULT_CAPACITY, factors: readon
 
 if (isMain(import.meta.url)) {
   // node dist/bench/overload.js [--peer kamailio] [CAPACITY [FACTOR…]]
-  const peer = process.argv.includes('--peer') ? (process.argv[process.argv.indexOf('--peer') + 1] as TargetName) : 'presenced';
+  const peer = targetArgument();
   const [capacity, ...factors] = process.argv.slice(2).map(Number).filter((value) => value > 0);
   const figure = await benchOverload(capacity ?? DEFAULT_CAPACITY, factors.length > 0 ? factors : OVERLOAD_FACTORS, peer);
   console.log(figure.line);

@@ -14,9 +14,9 @@ import { benchPanel } from './panel.js';
 import { benchParse } from './parse.js';
 import { benchRestart } from './restart.js';
 import { benchCluster } from './cluster.js';
-import { kamailioAvailable } from './lib/kamailio-peer.js';
 import { benchOverload, OVERLOAD_FACTORS } from './overload.js';
 import { benchSubscribeCycle, CYCLE_RATES } from './subscribe-cycle.js';
+import { targetArgument } from './lib/target.js';
 import { benchWsCycle, benchWsFanout } from './websocket.js';
 
 const RESULTS_FILE = path.join('bench-results', 'results.json');
@@ -40,8 +40,9 @@ async function parseFigure(): Promise<Figure<{ perSecond: number }>> {
   return { line: `parse: ${perSecond} SUBSCRIBE/s`, target: `≥ ${PARSE_TARGET} SUBSCRIBE/s`, met: perSecond >= PARSE_TARGET, details: { perSecond } };
 }
 
+/** `--peer kamailio` also wants the PostgreSQL server Kamailio keeps its tables in (`--bench`). */
 function installDependencies(): void {
-  const install = spawnSync('bash', ['scripts/install-deps.sh'], { stdio: 'inherit' });
+  const install = spawnSync('bash', ['scripts/install-deps.sh', ...(process.argv.includes('--peer') ? ['--bench'] : [])], { stdio: 'inherit' });
   if (install.status !== 0) console.error('bench: scripts/install-deps.sh failed; the SIPp figures will fail without sipp');
 }
 
@@ -52,10 +53,7 @@ setTimeout(() => {
 }, RUN_LIMIT_MS).unref();
 
 installDependencies();
-const peerIndex = process.argv.indexOf('--peer');
-const peer = peerIndex === -1 ? undefined : process.argv[peerIndex + 1];
-if (peer !== undefined && peer !== 'kamailio') throw new Error(`--peer: only kamailio is known, not ${peer}`);
-if (peer === 'kamailio' && !kamailioAvailable()) throw new Error('--peer kamailio: kamailio and kamailio-presence-modules are not installed (bash scripts/install-deps.sh)');
+const peer = targetArgument();
 const results: Results = { startedAt: new Date(startedAt).toISOString(), machine: describeMachine(), loadBefore: loadAverage(), figures: {} };
 const { machine } = results;
 console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, ${machine.sipp}, load ${results.loadBefore.join(' ')}`);

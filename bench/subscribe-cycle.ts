@@ -1,9 +1,9 @@
 // Figure 2: the highest SIPp call rate (SUBSCRIBE → 200 → NOTIFY → 200 → 1 s → un-SUBSCRIBE → 200 → NOTIFY → 200)
 // with 0 failed calls and 0 retransmissions in a 10 s run, stepping the rate up with a fresh server per step.
 import { isMain, makeWorkDir, removeWorkDir, type Figure } from './lib/figure.js';
-import { treeCpuSeconds, udpDrops } from './lib/proc.js';
+import { udpDrops } from './lib/proc.js';
 import { writeSippDialplan } from './lib/resources.js';
-import { startTarget, type TargetName } from './lib/target.js';
+import { startTarget, targetArgument, type TargetName } from './lib/target.js';
 import { runSipp, SUBSCRIBE_CYCLE_SCENARIO } from './lib/sipp.js';
 import { round } from './lib/stats.js';
 
@@ -42,12 +42,12 @@ async function runCycleStep(workDir: string, files: { configFile: string; csvFil
   const server = await startTarget(target, files, workDir, String(rate));
   try {
     const calls = rate * RUN_SECONDS;
-    const cpuBefore = treeCpuSeconds(server.pid);
+    const cpuBefore = server.cpuSeconds();
     const sipp = await runSipp({
       server: { host: server.host, port: server.udpPort }, scenario: SUBSCRIBE_CYCLE_SCENARIO, csvFile: files.csvFile,
       rate, calls, workDir,
     });
-    const serverCpuSeconds = treeCpuSeconds(server.pid) - cpuBefore;
+    const serverCpuSeconds = server.cpuSeconds() - cpuBefore;
     return {
       rate, calls,
       successful: sipp.successful,
@@ -97,8 +97,9 @@ export async function benchSubscribeCycle(rates: readonly number[] = CYCLE_RATES
 }
 
 if (isMain(import.meta.url)) {
+  // node dist/bench/subscribe-cycle.js [--peer kamailio] [RATE…]
   const rates = process.argv.slice(2).map(Number).filter((rate) => rate > 0);
-  const figure = await benchSubscribeCycle(rates.length > 0 ? rates : CYCLE_RATES);
+  const figure = await benchSubscribeCycle(rates.length > 0 ? rates : CYCLE_RATES, targetArgument());
   console.log(figure.line);
   console.log(JSON.stringify(figure.details, null, 2));
 }

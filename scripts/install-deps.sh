@@ -9,6 +9,11 @@ set -euo pipefail
 packages=(libxml2-utils sip-tester baresip-core linphone-cli tshark sipsak redis-server kamailio kamailio-presence-modules chromium systemd sqlite3)
 # sipvicious (svmap, svwar, svcrack) attacks presenced in the interop suite, as scanners attack PBXs.
 packages+=(sipvicious)
+# `--bench` adds what only `npm run bench -- --peer kamailio` needs: Kamailio's presence tables on a PostgreSQL server
+# the bench starts itself (the tests never use them, so CI does not install them).
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(postgresql kamailio-postgres-modules)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

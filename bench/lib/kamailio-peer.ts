@@ -1,9 +1,13 @@
 // The reference server of `npm run bench -- --peer kamailio`: Kamailio's presence module (Debian kamailio and
-// kamailio-presence-modules) on 127.0.0.1, fresh for each step like presenced, its tables in db_text files copied
-// from the package's schema, watchers authorised without XCAP (presence_xml force_active), UDP only.
+// kamailio-presence-modules) on 127.0.0.1, fresh for each step like presenced, watchers authorised without XCAP
+// (presence_xml force_active), UDP only. Its tables live in a PostgreSQL server started with it when
+// `scripts/install-deps.sh --bench` has installed one, else in db_text files: db_text scans a table row by row, and
+// the presence module adds a `watchers` row for every new watcher, so on db_text Kamailio slows down as it runs.
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freeUdpPort } from './ports.js';
+import { postgresAvailable, startPostgres } from './postgres.js';
+import { treeCpuSeconds } from './proc.js';
 import { launchKamailio } from '../../test/interop/helpers/kamailio.js';
 
 const MODULE_PATH = process.env.KAMAILIO_MODULES ?? '/usr/lib/x86_64-linux-gnu/kamailio/modules';
@@ -18,17 +22,21 @@ export interface PeerProcess {
   readonly host: string;
   readonly udpPort: number;
   readonly command: string;
+  /** Where its tables are: "postgres" or "db_text". */
+  readonly database: string;
+  /** CPU seconds used so far by Kamailio's processes and its database server's. */
+  cpuSeconds(): number;
   stop(): Promise<unknown>;
 }
 
-function config(port: number, dbDir: string): string {
+function config(port: number, database: { module: string; url: string }): string {
   return `#!KAMAILIO
 debug=1
 log_stderror=yes
 children=${CHILDREN}
 listen=udp:127.0.0.1:${port}
 mpath="${MODULE_PATH}"
-loadmodule "db_text.so"
+loadmodule "${database.module}"
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "maxfwd.so"
@@ -37,9 +45,9 @@ loadmodule "siputils.so"
 loadmodule "textops.so"
 loadmodule "presence.so"
 loadmodule "presence_xml.so"
-modparam("presence", "db_url", "text://${dbDir}")
+modparam("presence", "db_url", "${database.url}")
 modparam("presence", "server_address", "sip:127.0.0.1:${port}")
-modparam("presence_xml", "db_url", "text://${dbDir}")
+modparam("presence_xml", "db_url", "${database.url}")
 modparam("presence_xml", "force_active", 1)
 
 request_route {
@@ -75,21 +83,34 @@ export function kamailioAvailable(): boolean {
   return existsSync(path.join(MODULE_PATH, 'presence.so')) && existsSync(DBTEXT_SCHEMA);
 }
 
-/** Starts Kamailio's presence server in `workDir` and resolves once it listens. */
+/** Starts Kamailio's presence server (and its database server) in `workDir` and resolves once it listens. */
 export async function startKamailioPresence(workDir: string): Promise<PeerProcess> {
   if (!kamailioAvailable()) throw new Error('kamailio with its presence modules is not installed (bash scripts/install-deps.sh)');
   const port = await freeUdpPort();
-  const dbDir = path.join(workDir, 'dbtext');
   mkdirSync(workDir, { recursive: true });
-  cpSync(DBTEXT_SCHEMA, dbDir, { recursive: true });
+  const postgres = postgresAvailable() ? await startPostgres() : undefined;
+  let database = { module: 'db_postgres.so', url: postgres?.url ?? '' };
+  if (!postgres) {
+    const dbDir = path.join(workDir, 'dbtext');
+    cpSync(DBTEXT_SCHEMA, dbDir, { recursive: true });
+    database = { module: 'db_text.so', url: `text://${dbDir}` };
+  }
   const configFile = path.join(workDir, 'kamailio.cfg');
-  writeFileSync(configFile, config(port, dbDir));
-  const kamailio = await launchKamailio(configFile, workDir, port, { shared: 256, private: 16 }, LIFETIME_MS);
+  writeFileSync(configFile, config(port, database));
+  const kamailio = await launchKamailio(configFile, workDir, port, { shared: 256, private: 16 }, LIFETIME_MS).catch(async (error: unknown) => {
+    await postgres?.stop();
+    throw error;
+  });
   return {
     pid: kamailio.pid!,
     host: '127.0.0.1',
     udpPort: port,
     command: kamailio.commandLine,
-    stop: () => kamailio.stop(),
+    database: postgres ? 'postgres' : 'db_text',
+    cpuSeconds: () => treeCpuSeconds(kamailio.pid!) + (postgres ? treeCpuSeconds(postgres.pid) : 0),
+    async stop() {
+      await kamailio.stop();
+      await postgres?.stop();
+    },
   };
 }

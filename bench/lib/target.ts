@@ -1,7 +1,8 @@
 // The server a SIPp figure runs against: presenced (the figure) or, with `--peer kamailio`, Kamailio's presence
 // module on the same scenario and rates. Each step starts its own, fresh.
 import path from 'node:path';
-import { startKamailioPresence } from './kamailio-peer.js';
+import { kamailioAvailable, startKamailioPresence } from './kamailio-peer.js';
+import { treeCpuSeconds } from './proc.js';
 import { startServer } from './server-process.js';
 
 export type TargetName = 'presenced' | 'kamailio';
@@ -14,7 +15,19 @@ export interface Target {
   /** presenced's --http port when asked for (/metrics), else 0. */
   readonly httpPort: number;
   readonly command: string;
+  /** CPU seconds the server has used so far, with every process it needs (Kamailio's workers and database). */
+  cpuSeconds(): number;
   stop(): Promise<unknown>;
+}
+
+/** The server `--peer NAME` names on the command line (only kamailio is known), or presenced without it. */
+export function targetArgument(argv: readonly string[] = process.argv): TargetName {
+  const index = argv.indexOf('--peer');
+  if (index === -1) return 'presenced';
+  const peer = argv[index + 1];
+  if (peer !== 'kamailio') throw new Error(`--peer: only kamailio is known, not ${peer ?? 'nothing'}`);
+  if (!kamailioAvailable()) throw new Error('--peer kamailio: kamailio and kamailio-presence-modules are not installed (bash scripts/install-deps.sh)');
+  return peer;
 }
 
 /** A fresh server for one step; `step` names its data directory in `workDir`. presenced gets `args` as well. */
@@ -22,5 +35,5 @@ export async function startTarget(name: TargetName, files: { configFile: string 
   const dir = path.join(workDir, `${name}-${step}`);
   if (name === 'kamailio') return { name, httpPort: 0, ...(await startKamailioPresence(dir)) };
   const server = await startServer({ configFile: files.configFile, dataDir: dir, args });
-  return { name, pid: server.pid, host: server.host, udpPort: server.udpPort, httpPort: server.httpPort, command: server.command, stop: () => server.stop() };
+  return { name, pid: server.pid, host: server.host, udpPort: server.udpPort, httpPort: server.httpPort, command: server.command, cpuSeconds: () => treeCpuSeconds(server.pid), stop: () => server.stop() };
 }
