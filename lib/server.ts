@@ -221,7 +221,9 @@ export class PresenceServer {
     presence.on('change', (_provider, state, record, source) => {
       if (source !== 'cluster') webhooks.send({ event: 'presence', name: record.name, ...state, source });
     });
-    devices.on('change', (device, state) => webhooks.send({ event: 'device', device, state }));
+    devices.on('change', (device, state, origin) => {
+      if (origin === 'local') webhooks.send({ event: 'device', device, state });
+    });
   }
 
   /** D7: a Contact naming one of our own listening addresses (the AMI port…) must never make us connect to it. */

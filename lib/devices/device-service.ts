@@ -15,9 +15,12 @@ import {
   type DeviceState, type ExtensionState,
 } from './device-state.js';
 
+/** Where a device change was made: on this node, or on another node of the cluster (heard on the bus, re-read). */
+export type DeviceChangeOrigin = 'local' | 'cluster';
+
 export interface DeviceServiceEvents {
   /** Fired after the change is durable (made here or on another node), with the device's key ('Custom:2000') and new state. */
-  change: [device: string, state: DeviceState];
+  change: [device: string, state: DeviceState, origin: DeviceChangeOrigin];
 }
 
 /** One provider of device states. */
@@ -146,7 +149,7 @@ export class DeviceService extends EventEmitter<DeviceServiceEvents> {
 
   /** A change made on this node: tell the local listeners, then the other nodes. */
   private changedHere(device: string, state: DeviceState, version: number | undefined): void {
-    this.emit('change', device, state);
+    this.emit('change', device, state, 'local');
     void this.announce(device, version);
   }
 
@@ -170,7 +173,7 @@ export class DeviceService extends EventEmitter<DeviceServiceEvents> {
     this.versions.set(key, version);
     const reread = source ? source.reread?.(key) : this.rereadCustom(key.slice(CUSTOM_DEVICE.length));
     Promise.resolve(reread).then(
-      () => this.emit('change', key, this.stateOf(key)),
+      () => this.emit('change', key, this.stateOf(key), 'cluster'),
       (error: Error) => this.log.warn(`bus: could not re-read ${key} after a change on ${node}: ${error.message}`),
     );
   }
@@ -192,7 +195,7 @@ export class DeviceService extends EventEmitter<DeviceServiceEvents> {
         changed.push(CUSTOM_DEVICE + record.name);
       }
       for (const source of this.sources) changed.push(...((await source.rereadAll?.()) ?? []));
-      for (const device of changed) this.emit('change', device, this.stateOf(device));
+      for (const device of changed) this.emit('change', device, this.stateOf(device), 'cluster');
       this.log.info(`bus: re-read the device states after missing changes (${changed.length} changed)`);
     } catch (error) {
       this.log.warn(`bus: could not re-read the device states: ${(error as Error).message}`);

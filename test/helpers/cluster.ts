@@ -17,12 +17,13 @@ export interface TwoNodes {
 
 /**
  * Starts a redis-server, then two nodes serving `dialplan` on it and a client of each, before the tests of the current
- * describe; stops them all after. The accessor is valid inside its tests.
+ * describe; stops them all after. `extraArgs` gives a node more options by its name (read when it starts). The
+ * accessor is valid inside its tests.
  */
-export function useTwoNodes(dialplan: string): () => TwoNodes {
+export function useTwoNodes(dialplan: string, extraArgs: (node: string) => string[] = () => []): () => TwoNodes {
   const nodes: Partial<TwoNodes> = {};
   const node = (name: string): Promise<PresenceServer> =>
-    startServer({ config: dialplan, args: ['--store', nodes.redis!.url(0), '--node-id', name] });
+    startServer({ config: dialplan, args: ['--store', nodes.redis!.url(0), '--node-id', name, ...extraArgs(name)] });
   before(async function () {
     nodes.redis = await startRedis();
     nodes.nodeA = await node('node-a');

@@ -1,5 +1,6 @@
 // Runs a real redis-server (Debian package, installed by scripts/install-deps.sh) on a free loopback port.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { freePort, makeTempDir, removeDir } from './server.js';
 
 const READY_TIMEOUT_MS = 10000;
@@ -12,6 +13,11 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and data: what it had acknowledged is back. */
   restart(): Promise<void>;
+  /**
+   * Closes every pub/sub connection (CLIENT KILL TYPE pubsub): what is published before a subscriber is back is lost
+   * to it, as in a network cut.
+   */
+  cutSubscribers(): Promise<void>;
   /** Stops it and removes its data. */
   close(): Promise<void>;
 }
@@ -73,6 +79,9 @@ export async function startRedis(): Promise<RedisServer> {
     restart: async () => {
       await stopped(child, 'SIGTERM');
       child = await launch(port, dir);
+    },
+    cutSubscribers: async () => {
+      await promisify(execFile)('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'CLIENT', 'KILL', 'TYPE', 'pubsub']);
     },
     close: async () => {
       await stopped(child, 'SIGKILL');

@@ -1,6 +1,6 @@
 // Device changes across two presenced daemons sharing a real redis-server: a `devicestate change` or a dialog PUBLISH
-// made on one node reaches the BLF (dialog) and presence watchers subscribed on the other, through the change bus
-// (docs/CLUSTER.md).
+// made on one node reaches the BLF (dialog) and presence watchers subscribed on the other, through the change bus,
+// and a node whose bus connection was cut re-reads what it missed (docs/CLUSTER.md).
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { dialogInfoSchemaErrors, parseDialogInfo } from '../helpers/dialog-info.js';
@@ -66,5 +66,25 @@ describe('integration: device changes across two nodes on one Redis', function (
     expect(removed.status).to.equal(200);
     expect(dialogState(await onA.nextNotify()).state).to.equal('terminated');
     expect(nodeA.stderr()).to.not.match(/uncaught|unhandled/i);
+  });
+
+  it('re-reads the device states and dialogs it missed while its bus connection was cut, and notifies its watchers', async function () {
+    const { redis, nodeA, nodeB, clientA, clientB } = nodes();
+    const customOnB = await lamp(clientB, '2000');
+    const publishedOnB = await lamp(clientB, '2001');
+    // B stands still while Redis closes its subscription, so the changes A makes meanwhile never reach it on the bus.
+    nodeB.signal('SIGSTOP');
+    try {
+      await redis.cutSubscribers();
+      expect((await nodeA.devicestate(['change', 'Custom:2000', 'INUSE'])).code).to.equal(0);
+      const body = readFileSync('fixtures/dialog-publish/kamailio-confirmed.xml', 'utf8');
+      expect((await publish(clientA, { user: '2001', event: 'dialog', contentType: DIALOG_INFO, body })).status).to.equal(200);
+    } finally {
+      nodeB.signal('SIGCONT');
+    }
+    expect(dialogState(await customOnB.nextNotify(15000)).state).to.equal('confirmed');
+    expect(dialogState(await publishedOnB.nextNotify(15000)).state).to.equal('confirmed');
+    expect(await hintState(nodeB, '2000')).to.equal('InUse');
+    expect(nodeB.stderr()).to.not.match(/uncaught|unhandled/i);
   });
 });
