@@ -74,8 +74,8 @@ function documentStorage(store: Store): PublicationStorage<DeviceState> {
     freeze: (state) => state,
     async save(publication, replaces) {
       const { etag, name, state, source, changedAt, expiresAt, version, address } = publication;
-      await store.saveDocument({ key: documentKey(name, etag), data: JSON.stringify({ etag, name, state, source, changedAt, expiresAt, version, address }) });
-      if (replaces !== undefined && replaces !== etag) await store.deleteDocument(documentKey(name, replaces));
+      const data = JSON.stringify({ etag, name, state, source, changedAt, expiresAt, version, address });
+      await store.saveDocument({ key: documentKey(name, etag), data }, replaces === undefined ? undefined : documentKey(name, replaces));
     },
     delete: (publication) => store.deleteDocument(documentKey(publication.name, publication.etag)),
     async load(now) {

@@ -137,8 +137,9 @@ class MemoryStore implements Store {
     return purgeExpired(this.publications, now);
   }
 
-  async saveDocument(record: DocumentRecord): Promise<void> {
+  async saveDocument(record: DocumentRecord, replaces?: string): Promise<void> {
     this.assertOpen();
+    if (replaces !== undefined && replaces !== record.key) this.documents.delete(replaces);
     this.documents.set(record.key, record.data);
   }
 

@@ -209,8 +209,9 @@ class RedisStore implements Store {
     return etags.length;
   }
 
-  async saveDocument(record: DocumentRecord): Promise<void> {
-    await this.command(['HSET', K.documents, record.key, record.data]);
+  async saveDocument(record: DocumentRecord, replaces?: string): Promise<void> {
+    if (replaces === undefined || replaces === record.key) await this.command(['HSET', K.documents, record.key, record.data]);
+    else await this.transaction([['HDEL', K.documents, replaces], ['HSET', K.documents, record.key, record.data]]);
   }
 
   async deleteDocument(key: string): Promise<void> {

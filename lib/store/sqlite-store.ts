@@ -134,6 +134,7 @@ class SqliteStore implements Store {
   private readonly replacePublication: (record: PublicationRecord, replaces: string | undefined) => void;
   private readonly upsertDocument: Database.Statement<[string, string]>;
   private readonly removeDocument: Database.Statement<[string]>;
+  private readonly replaceDocument: (record: DocumentRecord, replaces: string | undefined) => void;
   private readonly selectDocuments: Database.Statement<[string, string], DocumentRecord>;
 
   constructor(private readonly db: Database.Database) {
@@ -186,6 +187,10 @@ class SqliteStore implements Store {
     });
     this.upsertDocument = db.prepare('INSERT OR REPLACE INTO documents (key, data) VALUES (?, ?)');
     this.removeDocument = db.prepare('DELETE FROM documents WHERE key = ?');
+    this.replaceDocument = db.transaction((record: DocumentRecord, replaces: string | undefined) => {
+      if (replaces !== undefined && replaces !== record.key) this.removeDocument.run(replaces);
+      this.upsertDocument.run(record.key, record.data);
+    });
     // substr, not LIKE: a prefix holding % or _ must match only itself.
     this.selectDocuments = db.prepare('SELECT key, data FROM documents WHERE substr(key, 1, length(?)) = ? ORDER BY key');
   }
@@ -282,9 +287,9 @@ class SqliteStore implements Store {
     return this.removeExpiredPublications.run(now).changes;
   }
 
-  async saveDocument(record: DocumentRecord): Promise<void> {
+  async saveDocument(record: DocumentRecord, replaces?: string): Promise<void> {
     this.assertOpen();
-    this.upsertDocument.run(record.key, record.data);
+    this.replaceDocument(record, replaces);
   }
 
   async deleteDocument(key: string): Promise<void> {

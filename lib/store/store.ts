@@ -127,8 +127,11 @@ export interface Store {
   getPublications(name: string): Promise<PublicationRecord[]>;
   /** Deletes publications with expiresAt <= now; returns how many. */
   purgeExpiredPublications(now: number): Promise<number>;
-  /** Upserts by key. Durable when the promise resolves. */
-  saveDocument(record: DocumentRecord): Promise<void>;
+  /**
+   * Upserts by key and deletes the `replaces` key, if given and another, in one transaction (a published dialog that
+   * a refresh gives a new entity-tag). Durable when the promise resolves.
+   */
+  saveDocument(record: DocumentRecord, replaces?: string): Promise<void>;
   /** Missing key: no-op. */
   deleteDocument(key: string): Promise<void>;
   /** The documents whose key starts with `prefix`, sorted by key in code point order. */

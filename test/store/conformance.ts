@@ -392,6 +392,18 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
         expect(await store.loadDocuments('hostile/')).to.have.deep.members(records);
       });
 
+      it('replaces another document in the same step, and saves over itself when it replaces its own key', async function () {
+        await store.saveDocument({ key: 'dialogs/2000/etag-1', data: 'first' });
+        await store.saveDocument({ key: 'dialogs/2000/etag-2', data: 'second' }, 'dialogs/2000/etag-1');
+        expect(await store.loadDocuments('dialogs/')).to.deep.equal([{ key: 'dialogs/2000/etag-2', data: 'second' }]);
+        await store.saveDocument({ key: 'dialogs/2000/etag-2', data: 'again' }, 'dialogs/2000/etag-2');
+        await store.saveDocument({ key: 'dialogs/2000/etag-3', data: 'third' }, 'dialogs/2000/missing');
+        expect(await store.loadDocuments('dialogs/')).to.deep.equal([
+          { key: 'dialogs/2000/etag-2', data: 'again' },
+          { key: 'dialogs/2000/etag-3', data: 'third' },
+        ]);
+      });
+
       it('keeps documents apart from presence records with the same key', async function () {
         await store.saveDocument({ key: '6002', data: 'x' });
         expect(await store.loadPresence()).to.deep.equal([]);
