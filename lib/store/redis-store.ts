@@ -316,8 +316,14 @@ export async function connectRedis(location: RedisLocation, name: string): Promi
   return client;
 }
 
-/** Connects, checks the schema version (claiming an empty database) and returns the store. */
-export async function openRedisStore(location: RedisLocation, warn: (message: string) => void = () => undefined): Promise<Store> {
+/** A node clock this far from Redis's is warned about at start. */
+const CLOCK_SKEW_WARNING_MS = 2000;
+
+/**
+ * Connects, checks the schema version (claiming an empty database) and this node's clock against Redis's (`now`:
+ * this node's time, ms since epoch), and returns the store.
+ */
+export async function openRedisStore(location: RedisLocation, warn: (message: string) => void = () => undefined, now: () => number = Date.now): Promise<Store> {
   const client = await connectRedis(location, 'presenced-store');
   try {
     await client.sendCommand(['SET', K.schema, String(REDIS_SCHEMA_VERSION), 'NX']);
@@ -326,9 +332,9 @@ export async function openRedisStore(location: RedisLocation, warn: (message: st
       throw new Error(`${location.shown} holds presenced data of schema version ${schema}, this presenced uses ${REDIS_SCHEMA_VERSION}; use another database or upgrade every node alike`);
     }
     const [seconds, micros] = (await client.sendCommand(['TIME'])) as [string, string];
-    const skewMs = Date.now() - (Number(seconds) * 1000 + Math.round(Number(micros) / 1000));
-    if (Math.abs(skewMs) > 2000) {
-      warn(`this node's clock is ${(skewMs / 1000).toFixed(1)} s ${skewMs > 0 ? 'ahead of' : 'behind'} ${location.shown}'s: expiries and leases are judged by each node's clock; run NTP on every node`);
+    const skewMs = now() - (Number(seconds) * 1000 + Math.round(Number(micros) / 1000));
+    if (Math.abs(skewMs) > CLOCK_SKEW_WARNING_MS) {
+      warn(`this node's clock is ${(Math.abs(skewMs) / 1000).toFixed(1)} s ${skewMs > 0 ? 'ahead of' : 'behind'} ${location.shown}'s: expiries and leases are judged by each node's clock; run NTP on every node`);
     }
   } catch (error) {
     client.destroy();

@@ -1,7 +1,7 @@
 import { createClient } from '@redis/client';
 import { expect } from 'chai';
 import { openChangeBus } from '../../lib/store/change-bus.js';
-import { REDIS_SCHEMA_VERSION } from '../../lib/store/redis-store.js';
+import { openRedisStore, REDIS_SCHEMA_VERSION } from '../../lib/store/redis-store.js';
 import { parseRedisUrl } from '../../lib/store/redis-url.js';
 import { openStore, type StoreKind } from '../../lib/store/store.js';
 import { busConformance } from './bus-conformance.js';
@@ -53,6 +53,20 @@ describe('redis backend (a real redis-server)', function () {
       await openStore(redis.url(3) as StoreKind, '').catch((error: unknown) => (failure = error));
       expect((failure as Error).message).to.equal(
         `redis://127.0.0.1:${redis.port}/3 holds presenced data of schema version ${REDIS_SCHEMA_VERSION + 1}, this presenced uses ${REDIS_SCHEMA_VERSION}; use another database or upgrade every node alike`);
+    });
+
+    it('warns at start when this node\'s clock is far from Redis\'s, saying which way, and opens all the same', async function () {
+      const location = parseRedisUrl(redis.url(5));
+      for (const [offsetMs, expected] of [[60_000, /^this node's clock is 60\.\d s ahead of redis:\/\/127\.0\.0\.1:\d+\/5's: .*run NTP on every node$/], [-90_000, /is 90\.\d s behind redis/], [0, undefined]] as const) {
+        const warnings: string[] = [];
+        const store = await openRedisStore(location, (message) => warnings.push(message), () => Date.now() + offsetMs);
+        await store.close();
+        if (!expected) expect(warnings, 'a clock in step with Redis').to.deep.equal([]);
+        else {
+          expect(warnings).to.have.length(1);
+          expect(warnings[0]).to.match(expected);
+        }
+      }
     });
 
     it('claims an empty database with its schema version', async function () {
