@@ -15,7 +15,7 @@ import { benchParse } from './parse.js';
 import { benchRestart } from './restart.js';
 import { benchCluster } from './cluster.js';
 import { benchOverload, OVERLOAD_FACTORS } from './overload.js';
-import { benchSubscribeCycle, CYCLE_RATES } from './subscribe-cycle.js';
+import { benchSubscribeCycle, PEER_CYCLE_RATES } from './subscribe-cycle.js';
 import { targetArgument } from './lib/target.js';
 import { benchWsCycle, benchWsFanout } from './websocket.js';
 
@@ -63,11 +63,12 @@ function save(): void {
   writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
 }
 
-async function measure(name: string, run: () => Promise<Figure<unknown>>): Promise<void> {
+/** `reference`: a peer's figure, printed for comparison and not judged against presenced's targets. */
+async function measure(name: string, run: () => Promise<Figure<unknown>>, reference = false): Promise<void> {
   try {
     const figure = await run();
     results.figures[name] = figure;
-    console.log(`${figure.line}  [target ${figure.target}: ${figure.met ? 'met' : 'MISSED'}]`);
+    console.log(reference ? `${figure.line}  [reference]` : `${figure.line}  [target ${figure.target}: ${figure.met ? 'met' : 'MISSED'}]`);
   } catch (error) {
     results.figures[name] = { error: (error as Error).message };
     console.log(`${name}: ERROR ${(error as Error).message}`);
@@ -77,9 +78,11 @@ async function measure(name: string, run: () => Promise<Figure<unknown>>): Promi
 
 await measure('parse', parseFigure);
 let capacity: number | undefined;
+let cpuMsPerCall: number | undefined;
 await measure('subscribe-cycle', async () => {
   const cycle = await benchSubscribeCycle();
   capacity = cycle.details.rate || undefined;
+  cpuMsPerCall = cycle.details.cpuMsPerCall;
   return cycle;
 });
 // Offered above the capacity just measured (its clean rate), each factor on a fresh server.
@@ -87,13 +90,18 @@ await measure('overload', () => benchOverload(capacity));
 // --peer kamailio: the same scenario at the same rates against Kamailio's presence module, each step on a fresh one.
 if (peer === 'kamailio') {
   let peerCapacity: number | undefined;
+  let peerCpuMsPerCall: number | undefined;
   await measure('kamailio-subscribe-cycle', async () => {
-    const cycle = await benchSubscribeCycle(CYCLE_RATES, 'kamailio');
+    const cycle = await benchSubscribeCycle(PEER_CYCLE_RATES, 'kamailio');
     peerCapacity = cycle.details.rate;
+    peerCpuMsPerCall = cycle.details.cpuMsPerCall;
     return cycle;
-  });
-  await measure('kamailio-overload', () => benchOverload(capacity, OVERLOAD_FACTORS, 'kamailio'));
-  if (capacity && peerCapacity) console.log(`peer: presenced's clean capacity is ${round(capacity / peerCapacity, 2)}× Kamailio's (${capacity} vs ${peerCapacity} calls/s)`);
+  }, true);
+  await measure('kamailio-overload', () => benchOverload(capacity, OVERLOAD_FACTORS, 'kamailio'), true);
+  if (capacity && peerCapacity) {
+    const cpu = cpuMsPerCall && peerCpuMsPerCall ? `; CPU per call ${round(cpuMsPerCall / peerCpuMsPerCall, 2)}× Kamailio's (${cpuMsPerCall} vs ${peerCpuMsPerCall} ms)` : '';
+    console.log(`peer: presenced's clean capacity is ${round(capacity / peerCapacity, 2)}× Kamailio's (${capacity} vs ${peerCapacity} calls/s)${cpu}`);
+  }
 }
 await measure('cluster', () => benchCluster());
 for (const fanout of FANOUT_CASES) await measure(fanout.name, () => benchFanout(fanout));
