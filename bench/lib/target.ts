@@ -2,6 +2,7 @@
 // module on the same scenario and rates. Each step starts its own, fresh.
 import path from 'node:path';
 import { kamailioAvailable, startKamailioPresence } from './kamailio-peer.js';
+import { postgresAvailable } from './postgres.js';
 import { treeCpuSeconds } from './proc.js';
 import { startServer } from './server-process.js';
 
@@ -27,6 +28,7 @@ export function targetArgument(argv: readonly string[] = process.argv): TargetNa
   const peer = argv[index + 1];
   if (peer !== 'kamailio') throw new Error(`--peer: only kamailio is known, not ${peer ?? 'nothing'}`);
   if (!kamailioAvailable()) throw new Error('--peer kamailio: kamailio and kamailio-presence-modules are not installed (bash scripts/install-deps.sh)');
+  if (!postgresAvailable()) console.error('--peer kamailio: PostgreSQL is not installed (bash scripts/install-deps.sh --bench); Kamailio keeps its tables in db_text files, which slow it down as they grow (docs/PERFORMANCE.md, figure 13)');
   return peer;
 }
 
