@@ -22,8 +22,6 @@ export interface PeerProcess {
   readonly host: string;
   readonly udpPort: number;
   readonly command: string;
-  /** Where its tables are: "postgres" or "db_text". */
-  readonly database: string;
   /** CPU seconds used so far by Kamailio's processes and its database server's. */
   cpuSeconds(): number;
   stop(): Promise<unknown>;
@@ -106,7 +104,6 @@ export async function startKamailioPresence(workDir: string): Promise<PeerProces
     host: '127.0.0.1',
     udpPort: port,
     command: kamailio.commandLine,
-    database: postgres ? 'postgres' : 'db_text',
     cpuSeconds: () => treeCpuSeconds(kamailio.pid!) + (postgres ? treeCpuSeconds(postgres.pid) : 0),
     async stop() {
       await kamailio.stop();
