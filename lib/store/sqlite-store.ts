@@ -1,10 +1,18 @@
 import { chmod, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { PresenceStateName } from '../presence/state.js';
+import { CHECKPOINTER_MODULE, STOP_CHECKPOINTER, type CheckpointerData } from './sqlite-checkpointer.js';
 import { StoreClosedError, type DeviceStateRecord, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 export const SQLITE_FILE_NAME = 'presenced.sqlite';
+/** How often the checkpointer thread copies the write-ahead log into the database. */
+const CHECKPOINT_INTERVAL_MS = 1000;
+/** SQLite's own default, for when the checkpointer thread is gone: the store's connection checkpoints again. */
+const AUTOCHECKPOINT_PAGES = 1000;
+/** A checkpointer that does not stop within this is terminated. */
+const CHECKPOINTER_STOP_MS = 5000;
 
 /** Migration N (0-based) upgrades a database from user_version N to N + 1. Never edit a released entry; append. */
 const MIGRATIONS: readonly string[] = [
@@ -137,7 +145,10 @@ class SqliteStore implements Store {
   private readonly replaceDocument: (record: DocumentRecord, replaces: string | undefined) => void;
   private readonly selectDocuments: Database.Statement<[string, string], DocumentRecord>;
 
-  constructor(private readonly db: Database.Database) {
+  private checkpointer: Worker | undefined;
+
+  constructor(private readonly db: Database.Database, file: string, warn: (message: string) => void) {
+    this.startCheckpointer(file, warn);
     this.upsertLease = db.prepare('INSERT OR REPLACE INTO leases (node, until_ms) VALUES (?, ?)');
     this.selectExpiredLeases = db.prepare('SELECT node FROM leases WHERE until_ms < ?');
     this.removeExpiredLease = db.prepare('DELETE FROM leases WHERE node = ? AND until_ms < ?');
@@ -320,7 +331,35 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.stopCheckpointer();
+    // The last connection to close checkpoints what is left and removes the log.
     this.db.close();
+  }
+
+  /** Checkpoints move to a thread of their own (sqlite-checkpointer.ts); if it fails, this connection takes them back. */
+  private startCheckpointer(file: string, warn: (message: string) => void): void {
+    this.db.pragma('wal_autocheckpoint = 0');
+    const workerData: CheckpointerData = { file, intervalMs: CHECKPOINT_INTERVAL_MS };
+    const checkpointer = new Worker(CHECKPOINTER_MODULE, { workerData });
+    checkpointer.unref();
+    this.checkpointer = checkpointer;
+    checkpointer.once('error', (error) => {
+      this.checkpointer = undefined;
+      if (this.closed) return;
+      this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      warn(`the checkpoint thread failed (${error.message}); checkpoints are back on the main thread, where a slow disk holds up SIP`);
+    });
+  }
+
+  private async stopCheckpointer(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    if (!checkpointer) return;
+    this.checkpointer = undefined;
+    const exited = new Promise<void>((resolve) => checkpointer.once('exit', () => resolve()));
+    checkpointer.postMessage(STOP_CHECKPOINTER);
+    const timer = setTimeout(() => void checkpointer.terminate(), CHECKPOINTER_STOP_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   private assertOpen(): void {
@@ -333,7 +372,7 @@ function reason(error: unknown): string {
 }
 
 /** Opens (creating and migrating as needed) `<dataDir>/presenced.sqlite`. Failures name the path at fault. */
-export async function openSqliteStore(dataDir: string): Promise<Store> {
+export async function openSqliteStore(dataDir: string, warn: (message: string) => void = () => undefined): Promise<Store> {
   try {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -350,7 +389,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     migrate(db);
-    return new SqliteStore(db);
+    return new SqliteStore(db, file, warn);
   } catch (error) {
     db?.close();
     throw new Error(`cannot open store database ${file}: ${reason(error)}`, { cause: error });

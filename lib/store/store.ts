@@ -177,7 +177,7 @@ export async function openStore(kind: StoreKind, dataDir: string, warn?: (messag
     }
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite-store.js');
-      return openSqliteStore(dataDir);
+      return openSqliteStore(dataDir, warn);
     }
     default:
       // Reachable when the kind comes from unchecked configuration.

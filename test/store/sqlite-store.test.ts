@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { SQLITE_FILE_NAME, SQLITE_SCHEMA_VERSION } from '../../lib/store/sqlite-store.js';
 import { openStore, type PresenceRecord } from '../../lib/store/store.js';
 import { storeConformance } from './conformance.js';
+import { eventually } from '../helpers/sip-client.js';
 
 function makeTempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'presenced-store-'));
@@ -120,6 +121,21 @@ describe('sqlite store', function () {
     const store = await openStore('sqlite', tempDir);
     try {
       expect(await store.getPresence('6002')).to.deep.equal(record);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('copies the write-ahead log into the database from its checkpoint thread, never from the store\'s connection', async function () {
+    const store = await openStore('sqlite', tempDir);
+    const file = path.join(tempDir, SQLITE_FILE_NAME);
+    try {
+      const before = fs.statSync(file).size;
+      // About 1 MB: far under the 1,000 pages (4 MB) at which a connection checkpoints by itself.
+      const records = Array.from({ length: 2000 }, (_, index) => ({ id: `dialog-${index}`, expiresAt: 1_732_278_900_000, data: 'x'.repeat(500), owner: 'node-a' }));
+      await store.writeSubscriptions(records, []);
+      expect(fs.statSync(file).size, 'the write itself leaves the database file alone').to.equal(before);
+      await eventually(() => fs.statSync(file).size > before + 500_000, 10_000, 'the checkpoint thread to copy the log into the database');
     } finally {
       await store.close();
     }
