@@ -3,16 +3,16 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { PresenceStateName } from '../presence/state.js';
-import { CHECKPOINTER_MODULE, STOP_CHECKPOINTER, type CheckpointerData } from './sqlite-checkpointer.js';
+import { DISK_WORKER_MODULE, type DiskWorkerAnswer, type DiskWorkerData, type DiskWorkerRequest } from './sqlite-disk-worker.js';
 import { StoreClosedError, type DeviceStateRecord, type DocumentRecord, type PresenceRecord, type PublicationRecord, type Store, type SubscriptionPage, type SubscriptionRecord } from './store.js';
 
 export const SQLITE_FILE_NAME = 'presenced.sqlite';
-/** How often the checkpointer thread copies the write-ahead log into the database. */
+/** How often the disk thread copies the write-ahead log into the database. */
 const CHECKPOINT_INTERVAL_MS = 1000;
-/** SQLite's own default, for when the checkpointer thread is gone: the store's connection checkpoints again. */
+/** SQLite's own default, for when the disk thread is gone: the store's connection checkpoints again. */
 const AUTOCHECKPOINT_PAGES = 1000;
-/** A checkpointer that does not stop within this is terminated. */
-const CHECKPOINTER_STOP_MS = 5000;
+/** A disk thread that does not stop within this is terminated. */
+const DISK_WORKER_STOP_MS = 5000;
 
 /** Migration N (0-based) upgrades a database from user_version N to N + 1. Never edit a released entry; append. */
 const MIGRATIONS: readonly string[] = [
@@ -145,10 +145,14 @@ class SqliteStore implements Store {
   private readonly replaceDocument: (record: DocumentRecord, replaces: string | undefined) => void;
   private readonly selectDocuments: Database.Statement<[string, string], DocumentRecord>;
 
-  private checkpointer: Worker | undefined;
+  /** The thread that fsyncs (sqlite-disk-worker.ts); undefined once it is gone, and this thread fsyncs again. */
+  private diskWorker: Worker | undefined;
+  /** Durable writes waiting for the disk thread's fdatasync, by request id. */
+  private readonly waitingForFlush = new Map<number, () => void>();
+  private lastFlushId = 0;
 
   constructor(private readonly db: Database.Database, file: string, warn: (message: string) => void) {
-    this.startCheckpointer(file, warn);
+    this.startDiskWorker(file, warn);
     this.upsertLease = db.prepare('INSERT OR REPLACE INTO leases (node, until_ms) VALUES (?, ?)');
     this.selectExpiredLeases = db.prepare('SELECT node FROM leases WHERE until_ms < ?');
     this.removeExpiredLease = db.prepare('DELETE FROM leases WHERE node = ? AND until_ms < ?');
@@ -207,19 +211,16 @@ class SqliteStore implements Store {
   }
 
   async nextVersion(key: string): Promise<number> {
-    this.assertOpen();
-    return (this.bumpVersion.get(key) as { version: number }).version;
+    return this.durably(() => (this.bumpVersion.get(key) as { version: number }).version);
   }
 
   async savePresence(record: PresenceRecord): Promise<boolean> {
-    this.assertOpen();
     const { name, state, subtype, message, base64, updatedAt, version } = record;
-    return this.upsertPresence.run(name, state, subtype, message, base64 ? 1 : 0, updatedAt, version, version).changes > 0;
+    return this.durably(() => this.upsertPresence.run(name, state, subtype, message, base64 ? 1 : 0, updatedAt, version, version).changes > 0);
   }
 
   async deletePresence(name: string): Promise<void> {
-    this.assertOpen();
-    this.removePresence.run(name);
+    await this.durably(() => this.removePresence.run(name));
   }
 
   async loadPresence(): Promise<PresenceRecord[]> {
@@ -234,9 +235,8 @@ class SqliteStore implements Store {
   }
 
   async saveDeviceState(record: DeviceStateRecord): Promise<boolean> {
-    this.assertOpen();
     const { name, state, updatedAt, version } = record;
-    return this.upsertDeviceState.run(name, state, updatedAt, version, version).changes > 0;
+    return this.durably(() => this.upsertDeviceState.run(name, state, updatedAt, version, version).changes > 0);
   }
 
   async loadDeviceStates(): Promise<DeviceStateRecord[]> {
@@ -251,14 +251,9 @@ class SqliteStore implements Store {
 
   async writeSubscriptions(upserts: SubscriptionRecord[], deletes: string[]): Promise<void> {
     this.assertOpen();
-    // Subscription batches are frequent and only need to survive a crash of this process, which WAL with
-    // synchronous=NORMAL guarantees without an fsync per commit; presence states keep FULL (power loss too).
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.writeSubscriptionBatch(upserts, deletes);
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    // Subscription batches are frequent and only need to survive a crash of this process, which a commit to the
+    // log guarantees without an fsync; presence states wait for theirs (power loss too).
+    this.writeSubscriptionBatch(upserts, deletes);
   }
 
   async loadSubscriptions(page: SubscriptionPage = {}): Promise<SubscriptionRecord[]> {
@@ -274,13 +269,11 @@ class SqliteStore implements Store {
   }
 
   async savePublication(record: PublicationRecord, replaces?: string): Promise<void> {
-    this.assertOpen();
-    this.replacePublication(record, replaces);
+    await this.durably(() => this.replacePublication(record, replaces));
   }
 
   async deletePublication(etag: string): Promise<void> {
-    this.assertOpen();
-    this.removePublication.run(etag);
+    await this.durably(() => this.removePublication.run(etag));
   }
 
   async loadPublications(): Promise<PublicationRecord[]> {
@@ -294,18 +287,15 @@ class SqliteStore implements Store {
   }
 
   async purgeExpiredPublications(now: number): Promise<number> {
-    this.assertOpen();
-    return this.removeExpiredPublications.run(now).changes;
+    return this.durably(() => this.removeExpiredPublications.run(now).changes);
   }
 
   async saveDocument(record: DocumentRecord, replaces?: string): Promise<void> {
-    this.assertOpen();
-    this.replaceDocument(record, replaces);
+    await this.durably(() => this.replaceDocument(record, replaces));
   }
 
   async deleteDocument(key: string): Promise<void> {
-    this.assertOpen();
-    this.removeDocument.run(key);
+    await this.durably(() => this.removeDocument.run(key));
   }
 
   async loadDocuments(prefix: string): Promise<DocumentRecord[]> {
@@ -314,8 +304,7 @@ class SqliteStore implements Store {
   }
 
   async renewLease(node: string, untilMs: number): Promise<void> {
-    this.assertOpen();
-    this.upsertLease.run(node, untilMs);
+    await this.durably(() => this.upsertLease.run(node, untilMs));
   }
 
   async expiredLeases(now: number): Promise<string[]> {
@@ -324,40 +313,75 @@ class SqliteStore implements Store {
   }
 
   async takeOver(node: string, now: number): Promise<boolean> {
-    this.assertOpen();
-    return this.removeExpiredLease.run(node, now).changes > 0;
+    return this.durably(() => this.removeExpiredLease.run(node, now).changes > 0);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.stopCheckpointer();
-    // The last connection to close checkpoints what is left and removes the log.
+    await this.stopDiskWorker();
+    // The last connection to close checkpoints what is left (fsynced) and removes the log: any write still waiting
+    // (a disk thread that had to be terminated) is durable after it.
     this.db.close();
+    for (const resolve of this.waitingForFlush.values()) resolve();
+    this.waitingForFlush.clear();
   }
 
-  /** Checkpoints move to a thread of their own (sqlite-checkpointer.ts); if it fails, this connection takes them back. */
-  private startCheckpointer(file: string, warn: (message: string) => void): void {
+  /**
+   * Runs a write and resolves once it is durable (power loss too): committed to the log, then the log fsynced by the
+   * disk thread, or here with synchronous=FULL when there is no disk thread.
+   */
+  private async durably<T>(write: () => T): Promise<T> {
+    this.assertOpen();
+    const result = write();
+    const diskWorker = this.diskWorker;
+    if (diskWorker) {
+      const id = ++this.lastFlushId;
+      await new Promise<void>((resolve) => {
+        this.waitingForFlush.set(id, resolve);
+        diskWorker.postMessage({ flush: id } satisfies DiskWorkerRequest);
+      });
+    }
+    return result;
+  }
+
+  private startDiskWorker(file: string, warn: (message: string) => void): void {
+    const workerData: DiskWorkerData = { file, checkpointIntervalMs: CHECKPOINT_INTERVAL_MS };
+    const diskWorker = new Worker(DISK_WORKER_MODULE, { workerData });
+    diskWorker.unref();
+    this.diskWorker = diskWorker;
     this.db.pragma('wal_autocheckpoint = 0');
-    const workerData: CheckpointerData = { file, intervalMs: CHECKPOINT_INTERVAL_MS };
-    const checkpointer = new Worker(CHECKPOINTER_MODULE, { workerData });
-    checkpointer.unref();
-    this.checkpointer = checkpointer;
-    checkpointer.once('error', (error) => {
-      this.checkpointer = undefined;
+    this.db.pragma('synchronous = NORMAL');
+    diskWorker.on('message', ({ flushed }: DiskWorkerAnswer) => {
+      // Answers come in order: this one covers every commit asked about before it.
+      for (const [id, resolve] of this.waitingForFlush) {
+        if (id > flushed) break;
+        this.waitingForFlush.delete(id);
+        resolve();
+      }
+    });
+    diskWorker.once('error', (error) => {
+      this.diskWorker = undefined;
       if (this.closed) return;
+      // Back to SQLite's own ways: each durable commit fsyncs itself, and the connection checkpoints.
+      this.db.pragma('synchronous = FULL');
       this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-      warn(`the checkpoint thread failed (${error.message}); checkpoints are back on the main thread, where a slow disk holds up SIP`);
+      // Those still waiting were committed without a flush: one checkpoint here makes them durable.
+      if (this.waitingForFlush.size > 0) this.db.pragma('wal_checkpoint(FULL)');
+      for (const resolve of this.waitingForFlush.values()) resolve();
+      this.waitingForFlush.clear();
+      warn(`the disk thread failed (${error.message}); fsyncs are back on the main thread, where a slow disk holds up SIP`);
     });
   }
 
-  private async stopCheckpointer(): Promise<void> {
-    const checkpointer = this.checkpointer;
-    if (!checkpointer) return;
-    this.checkpointer = undefined;
-    const exited = new Promise<void>((resolve) => checkpointer.once('exit', () => resolve()));
-    checkpointer.postMessage(STOP_CHECKPOINTER);
-    const timer = setTimeout(() => void checkpointer.terminate(), CHECKPOINTER_STOP_MS);
+  private async stopDiskWorker(): Promise<void> {
+    const diskWorker = this.diskWorker;
+    if (!diskWorker) return;
+    this.diskWorker = undefined;
+    const exited = new Promise<void>((resolve) => diskWorker.once('exit', () => resolve()));
+    // After any flush still asked for: the worker answers those first.
+    diskWorker.postMessage({ stop: true } satisfies DiskWorkerRequest);
+    const timer = setTimeout(() => void diskWorker.terminate(), DISK_WORKER_STOP_MS);
     await exited;
     clearTimeout(timer);
   }

@@ -126,7 +126,7 @@ describe('sqlite store', function () {
     }
   });
 
-  it('copies the write-ahead log into the database from its checkpoint thread, never from the store\'s connection', async function () {
+  it('copies the write-ahead log into the database from its disk thread, never from the store\'s connection', async function () {
     const store = await openStore('sqlite', tempDir);
     const file = path.join(tempDir, SQLITE_FILE_NAME);
     try {
@@ -135,7 +135,7 @@ describe('sqlite store', function () {
       const records = Array.from({ length: 2000 }, (_, index) => ({ id: `dialog-${index}`, expiresAt: 1_732_278_900_000, data: 'x'.repeat(500), owner: 'node-a' }));
       await store.writeSubscriptions(records, []);
       expect(fs.statSync(file).size, 'the write itself leaves the database file alone').to.equal(before);
-      await eventually(() => fs.statSync(file).size > before + 500_000, 10_000, 'the checkpoint thread to copy the log into the database');
+      await eventually(() => fs.statSync(file).size > before + 500_000, 10_000, 'the disk thread to copy the log into the database');
     } finally {
       await store.close();
     }
