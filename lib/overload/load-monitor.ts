@@ -44,7 +44,7 @@ export interface OverloadSettings {
   retryAfterS: number;
 }
 
-export const DEFAULT_OVERLOAD: OverloadSettings = { lagMs: 200, queueDelayMs: 30, retryAfterS: 10 };
+export const DEFAULT_OVERLOAD: OverloadSettings = { lagMs: 200, queueDelayMs: 20, retryAfterS: 10 };
 
 export class LoadMonitor {
   private timer: NodeJS.Timeout | undefined;
