@@ -19,12 +19,11 @@ const SAMPLE_MS = 20;
 /** Weight of the newest sample in the smoothed values: about the last quarter second counts. */
 const SMOOTHING = 0.1;
 /**
- * The queue delay counted is the least over this many samples, 60 ms (CoDel's standing queue): a burst of arrivals
- * or a stall of the loop (a compaction, a busy neighbour on the CPU) queues and drains by itself; only a queue that
- * stays is overload. Longer windows answer a rising queue later: 100 ms gave a p99 of 92–108 ms at 2× where 60 ms
- * gave 76–88 ms (docs/PERFORMANCE.md, figure 11).
+ * The queue delay counted is the least over this many samples (CoDel's standing queue): a burst of arrivals or a
+ * stall of the loop (a compaction, a busy neighbour on the CPU) queues and drains by itself; only a queue that stays
+ * is overload.
  */
-const STANDING_SAMPLES = 3;
+const STANDING_SAMPLES = 5;
 /**
  * The refused share follows the queue delay over its target as a proportional-integral controller: the proportional
  * part answers a burst at once, the integral part finds the share that holds the queue at the target. The integral
