@@ -2,7 +2,7 @@
 // installed by `bash scripts/install-deps.sh --bench`): its own cluster in a temporary directory, trust
 // authentication, TCP on 127.0.0.1 only, removed when it stops. PostgreSQL refuses to run as root, so under root it
 // runs as the package's `postgres` user, in that user's home.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,22 @@ export async function startPostgres(): Promise<PostgresServer> {
   if (!bin || !postgresAvailable()) throw new Error('PostgreSQL and kamailio-postgres-modules are not installed (bash scripts/install-deps.sh --bench)');
   const user = owner();
   const dir = mkdtempSync(path.join(user?.home ?? tmpdir(), 'presenced-bench-postgres-'));
+  let server: ChildProcess | undefined;
+  try {
+    return await launch(bin, dir, user, (started) => (server = started));
+  } catch (error) {
+    // Nothing of a server that did not start stays behind: its process, its cluster.
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server!.once('exit', resolve));
+      server.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function launch(bin: string, dir: string, user: ReturnType<typeof owner>, started: (server: ChildProcess) => void): Promise<PostgresServer> {
   const dataDir = path.join(dir, 'pgdata');
   mkdirSync(dataDir, { recursive: true });
   if (user) for (const owned of [dir, dataDir]) chownSync(owned, user.uid, user.gid);
@@ -65,6 +81,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`,
     '-c', 'synchronous_commit=off',
   ], { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+  started(server);
   let log = '';
   server.stderr!.on('data', (chunk: Buffer) => {
     if (log.length < 20_000) log += chunk.toString();
@@ -73,7 +90,6 @@ export async function startPostgres(): Promise<PostgresServer> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!log.includes('ready to accept connections')) {
     if (server.exitCode !== null || Date.now() > deadline) {
-      server.kill('SIGKILL');
       throw new Error(`PostgreSQL did not start: ${log.trim().split('\n').slice(-3).join(' / ')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
