@@ -3,7 +3,7 @@ import { SipRequest, SipResponse } from './message.js';
 import { buildResponse, responseDestination, stampReceived, type ResponseOptions } from './response.js';
 import { checkRequest } from './validate.js';
 import { cseqMethod } from './headers.js';
-import { ServerTransactions } from './server-transactions.js';
+import { ServerTransactions, type ServerTransaction } from './server-transactions.js';
 import { encodeMessage } from './wire-encoder.js';
 import { NonInviteClientTransaction, type OutgoingRequest, type TimerSettings, type TransactionOwner, type TransactionResult } from './client-transaction.js';
 import { describeFlow, type Admission, type Connection, type Flow, type Transport, type ViaTransport } from './transport.js';
@@ -14,6 +14,7 @@ import { newTag } from '../util/random.js';
 import { TimerQueue } from '../util/timer-queue.js';
 import { LogSummary } from '../util/log-summary.js';
 import { checkRequestSize, type SizeLimits } from '../limits/request-size.js';
+import { RequestQueue } from './request-queue.js';
 
 export const PRODUCT = 'presenced/0.1.0';
 
@@ -41,10 +42,13 @@ export interface StackObserver {
 
 const UNOBSERVED: StackObserver = { answered: () => undefined, requestSent: () => undefined, requestRetransmitted: () => undefined, requestCompleted: () => undefined };
 
-/** Overload control (lib/overload): a new SUBSCRIBE or PUBLISH it says to `shed()` gets `refusal()`. */
+/** Overload control (lib/overload): a request it says to `shed()` gets `refusal()`. */
 export interface OverloadGate {
-  /** Whether to refuse this new request now. */
-  shed(): boolean;
+  /**
+   * Whether to refuse a request now: `newWork` if it would create state (a SUBSCRIBE outside a dialog, a PUBLISH
+   * without SIP-If-Match), `waitMs` how long it would wait behind the requests already queued.
+   */
+  shed(newWork: boolean, waitMs: number): boolean;
   refusal(): SipAnswer & { headers: Array<[string, string]> };
 }
 
@@ -55,6 +59,7 @@ export interface OverloadGate {
 export class SipStack {
   private readonly transports = new Map<ViaTransport, Transport>();
   private readonly serverTransactions: ServerTransactions;
+  private readonly requests = new RequestQueue();
   private readonly clientTransactions = new Map<string, NonInviteClientTransaction>();
   private handler: RequestHandler = () => undefined;
   private overloadGate: OverloadGate | undefined;
@@ -94,6 +99,7 @@ export class SipStack {
   }
 
   async stop(): Promise<void> {
+    this.requests.clear();
     this.serverTransactions.stop();
     this.summary.stop();
     for (const transaction of this.clientTransactions.values()) transaction.cancel();
@@ -186,14 +192,25 @@ export class SipStack {
       return;
     }
     // Shed before validation and any handler, and statelessly (§8.2.7): a flood of refused requests leaves nothing
-    // behind for 32 s, and the rare retransmission of one whose 503 was lost is decided afresh. Refreshes and
-    // un-subscribes (To tag) and modifications (SIP-If-Match) pass.
-    if (this.overloadGate && isNewWork(request) && this.overloadGate.shed()) {
+    // behind for 32 s, and the rare retransmission of one whose 503 was lost is decided afresh.
+    if (this.overloadGate?.shed(isNewWork(request), this.waitMs(flow))) {
       const refusal = this.overloadGate.refusal();
       this.answerStatelessly(request, flow, refusal, refusal.headers);
       return;
     }
+    // The transaction exists from now on, so a retransmission that arrives while the request is queued is absorbed.
     const transaction = this.serverTransactions.begin(request, flow);
+    this.requests.push(() => this.handleRequest(request, flow, requestBytes, transaction));
+  }
+
+  /** How long a request that arrived on `flow` has waited to be read, and would wait behind those queued, ms. */
+  private waitMs(flow: Flow): number {
+    return this.requests.waitMs() + (this.transports.get(flow.kind.via)?.queueDelayMs?.() ?? 0);
+  }
+
+  private handleRequest(request: SipRequest, flow: Flow, requestBytes: number, transaction: ServerTransaction): void {
+    // A ban (--auth-ban) that came while this request waited in the queue applies to it as well.
+    if (this.admit(flow.remoteHost) === 'drop') return;
     let answered = false;
     const respond = ({ status, reason }: SipAnswer, options: ResponseOptions = {}): void => {
       if (answered) return;
@@ -208,13 +225,13 @@ export class SipStack {
       this.sendResponse(request, flow, text);
       this.observer.answered(request.method, status);
     };
-    const problem = checkRequestSize(request, requestBytes, this.sizes) ?? checkRequest(request);
-    if (problem) {
-      this.summary.note('warn', 'rejected requests', () => `sip: ${problem.status} ${problem.reason} for ${request.method} from ${describeFlow(flow)}`);
-      respond(problem);
-      return;
-    }
     try {
+      const problem = checkRequestSize(request, requestBytes, this.sizes) ?? checkRequest(request);
+      if (problem) {
+        this.summary.note('warn', 'rejected requests', () => `sip: ${problem.status} ${problem.reason} for ${request.method} from ${describeFlow(flow)}`);
+        respond(problem);
+        return;
+      }
       this.handler({ request, flow, respond });
     } catch (error) {
       this.log.error(`sip: ${request.method} handler failed: ${(error as Error).stack ?? String(error)}`);
