@@ -287,7 +287,7 @@ export const OPTIONS = {
   }),
   overloadDelay: option({
     flag: 'overload-delay', arg: 'ms', section: 'limits', default: DEFAULT_OVERLOAD.queueDelayMs, parse: wholeMilliseconds,
-    help: 'time requests wait in the UDP receive queue over which a growing share of new SUBSCRIBEs and PUBLISHes gets 503, so the queue stays this short; 0: lag only',
+    help: 'a new SUBSCRIBE or PUBLISH that would wait longer than this to be handled gets 503, so the backlog stays this short; 0: lag only',
   }),
   overloadRetryAfter: option({
     flag: 'overload-retry-after', arg: 's', section: 'limits', default: DEFAULT_OVERLOAD.retryAfterS, parse: positiveInteger,
