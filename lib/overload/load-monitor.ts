@@ -1,13 +1,14 @@
 /**
  * Overload control (RFC 3261 §21.5.4, after RFC 7339's idea of a server that measures its own load). presenced has
  * one event loop. The SIP core reads every message as it arrives and queues the requests (lib/sip/request-queue.ts),
- * so its backlog is known the moment a request comes in: how long that request would wait before it is handled. A
- * new SUBSCRIBE or PUBLISH that would wait longer than `queueDelayMs` is answered 503 at once, so the backlog stays
- * that short and the server stays busy at full speed on the work it took; refreshes, un-subscribes, NOTIFY responses
+ * so its backlog is known the moment a request comes in: how long it would wait behind the queued ones, plus what it
+ * waited in the kernel before it was read (the UDP transport's probe). Once a backlog stands over `queueDelayMs`, an
+ * episode begins, and in it each new SUBSCRIBE or PUBLISH that would wait longer is answered 503 at once: the backlog
+ * stays that short and the server busy at full speed on the work it took. Refreshes, un-subscribes, NOTIFY responses
  * and retransmissions (absorbed by the transaction layer) are never turned away for it. Two backstops: an event loop
- * that has fallen behind all the same (a fan-out to thousands, a stall) or a kernel receive queue that stands (the
- * reads themselves cannot keep up: the UDP transport's probe) refuses all new work until under half of `lagMs`;
- * and a backlog of a whole second refuses every request, so memory stays bounded whatever the flood.
+ * that has fallen behind all the same (a fan-out to thousands) or a kernel receive queue that stands (the reads
+ * cannot keep up) refuses all new work until under half of `lagMs`; and a backlog of a whole second refuses every
+ * request, so memory stays bounded whatever the flood.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../util/log.js';
@@ -28,6 +29,9 @@ const STANDING_SAMPLES = 5;
  * was (RFC 6665 §4.1.2.2), and the queue cannot grow without bound under a flood of in-dialog requests.
  */
 const MAX_WAIT_MS = 1000;
+/** Outside an episode, a wait over the target must last this long, ms, or be this many targets long, to start one. */
+const STANDING_MS = 100;
+const BURST_TARGETS = 5;
 /** An episode ends after this long without a refusal. */
 const QUIET_MS = 1000;
 
@@ -51,6 +55,8 @@ export class LoadMonitor {
   private lagging = false;
   private episodeStart: number | undefined;
   private lastRefusalAt = 0;
+  /** Since when new requests would have waited over the target without a break. */
+  private overTargetSince: number | undefined;
   private peakLagMs = 0;
   private peakWaitMs = 0;
   private shedCount = 0;
@@ -77,15 +83,27 @@ export class LoadMonitor {
   /** Whether to refuse a request that would wait `waitMs` behind the queued ones (`newWork`: one that creates state). */
   shed(newWork: boolean, waitMs: number): boolean {
     if (this.settings.lagMs <= 0) return false;
-    const refuse = waitMs > MAX_WAIT_MS || (newWork && (this.lagging || waitMs > this.waitTargetMs()));
-    if (!refuse) return false;
     const now = performance.now();
+    if (!this.refuses(newWork, waitMs, now)) return false;
     this.lastRefusalAt = now;
     this.peakWaitMs = Math.max(this.peakWaitMs, waitMs);
-    if (this.episodeStart === undefined) {
-      this.begin(now, this.lagging ? undefined : waitMs);
-    }
+    if (this.episodeStart === undefined) this.begin(now, this.lagging ? undefined : waitMs);
     return true;
+  }
+
+  private refuses(newWork: boolean, wait: number, now: number): boolean {
+    if (wait > MAX_WAIT_MS) return true;
+    if (!newWork) return false;
+    if (this.lagging) return true;
+    const target = this.waitTargetMs();
+    if (wait <= target) {
+      this.overTargetSince = undefined;
+      return false;
+    }
+    this.overTargetSince ??= now;
+    // Outside an episode, a backlog over the target that drains by itself within STANDING_MS (a burst, a garbage
+    // collection) is let through unless it grows past BURST_TARGETS targets; within one, the target holds.
+    return this.episodeStart !== undefined || wait > BURST_TARGETS * target || now - this.overTargetSince >= STANDING_MS;
   }
 
   /** The answer to a request refused while overloaded (counted for the end-of-episode line). */
