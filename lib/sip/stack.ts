@@ -46,7 +46,7 @@ const UNOBSERVED: StackObserver = { answered: () => undefined, requestSent: () =
 export interface OverloadGate {
   /**
    * Whether to refuse a request now: `newWork` if it would create state (a SUBSCRIBE outside a dialog, a PUBLISH
-   * without SIP-If-Match), `waitMs` how long it would wait behind the requests already queued.
+   * without SIP-If-Match), `waitMs` how long it waited to be read and would wait behind the requests already queued.
    */
   shed(newWork: boolean, waitMs: number): boolean;
   refusal(): SipAnswer & { headers: Array<[string, string]> };

@@ -360,7 +360,9 @@ class SqliteStore implements Store {
         resolve();
       }
     });
-    diskWorker.once('error', (error) => {
+    // A thread that fails or exits while the store still uses it: carry on without it.
+    const fallBack = (what: string): void => {
+      if (this.diskWorker !== diskWorker) return;
       this.diskWorker = undefined;
       if (this.closed) return;
       // Back to SQLite's own ways: each durable commit fsyncs itself, and the connection checkpoints.
@@ -370,8 +372,10 @@ class SqliteStore implements Store {
       if (this.waitingForFlush.size > 0) this.db.pragma('wal_checkpoint(FULL)');
       for (const resolve of this.waitingForFlush.values()) resolve();
       this.waitingForFlush.clear();
-      warn(`the disk thread failed (${error.message}); fsyncs are back on the main thread, where a slow disk holds up SIP`);
-    });
+      warn(`the disk thread ${what}; fsyncs are back on the main thread, where a slow disk holds up SIP`);
+    };
+    diskWorker.once('error', (error) => fallBack(`failed (${error.message})`));
+    diskWorker.once('exit', (code) => fallBack(`exited (code ${code})`));
   }
 
   private async stopDiskWorker(): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Worker } from 'node:worker_threads';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,6 +125,37 @@ describe('sqlite store', function () {
     } finally {
       await store.close();
     }
+  });
+
+  it('carries on when its disk thread dies: the next durable write fsyncs on the store\'s connection, nothing is lost', async function () {
+    const warnings: string[] = [];
+    const store = await openStore('sqlite', tempDir, (message) => warnings.push(message));
+    const first: PresenceRecord = { name: '6001', state: 'away', subtype: 'home', message: 'flu', base64: false, updatedAt: 1_732_278_896_000, version: 1 };
+    const second: PresenceRecord = { ...first, name: '6002', state: 'dnd', updatedAt: 1_732_278_897_000 };
+    try {
+      expect(await store.savePresence(first)).to.equal(true);
+      // What a crash of the thread looks like from the store: the worker exits while the store still uses it.
+      const { diskWorker } = store as unknown as { diskWorker: Worker };
+      const exited = new Promise((resolve) => diskWorker.once('exit', resolve));
+      await diskWorker.terminate();
+      await exited;
+      expect(warnings.join('\n')).to.match(/the disk thread exited \(code \d+\); fsyncs are back on the main thread/);
+      // Each commit now fsyncs itself (synchronous=FULL is 2), and the connection checkpoints again.
+      const { db } = store as unknown as { db: Database.Database };
+      expect(db.pragma('synchronous', { simple: true })).to.equal(2);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).to.be.greaterThan(0);
+      expect(await store.savePresence(second)).to.equal(true);
+    } finally {
+      await store.close();
+    }
+    const reopened = await openStore('sqlite', tempDir);
+    try {
+      expect(await reopened.getPresence('6001')).to.deep.equal(first);
+      expect(await reopened.getPresence('6002')).to.deep.equal(second);
+    } finally {
+      await reopened.close();
+    }
+    expect(warnings).to.have.lengthOf(1);
   });
 
   it('copies the write-ahead log into the database from its disk thread, never from the store\'s connection', async function () {
