@@ -6,6 +6,8 @@ const TOKEN_BYTES = 16;
 const PROBE_BYTES = TOKEN_BYTES + 8;
 /** A probe not back after this long was dropped (a full queue drops datagrams): send another. */
 const LOST_AFTER_MS = 1000;
+/** At most one probe this often, ms: overload control asks at every request, and a reading this old will do. */
+const PROBE_EVERY_MS = 5;
 
 /**
  * How long a datagram waits in the kernel's receive queue before the event loop reads it. That queue is where a UDP
@@ -17,23 +19,27 @@ const LOST_AFTER_MS = 1000;
 export class ReceiveQueueProbe {
   private readonly token = randomBytes(TOKEN_BYTES);
   private inFlightSince: number | undefined;
+  private lastSentAt = -Infinity;
   private lastDelayMs = 0;
 
   constructor(private readonly sendToSelf: (probe: Buffer) => void) {}
 
   /**
    * The queueing delay now, ms: the last probe's, or the age of the one still queued when that is longer (a growing
-   * queue shows before its probe is read). Sends the next probe when none is on its way.
+   * queue shows before its probe is read). Sends the next probe when none is on its way and the last went out at
+   * least PROBE_EVERY_MS ago.
    */
   delayMs(now = performance.now()): number {
-    if (this.inFlightSince === undefined || now - this.inFlightSince > LOST_AFTER_MS) {
+    const due = this.inFlightSince === undefined ? now - this.lastSentAt >= PROBE_EVERY_MS : now - this.inFlightSince > LOST_AFTER_MS;
+    if (due) {
       const probe = Buffer.allocUnsafe(PROBE_BYTES);
       this.token.copy(probe);
       probe.writeDoubleLE(now, TOKEN_BYTES);
       this.inFlightSince = now;
+      this.lastSentAt = now;
       this.sendToSelf(probe);
     }
-    return Math.max(this.lastDelayMs, now - this.inFlightSince);
+    return this.inFlightSince === undefined ? this.lastDelayMs : Math.max(this.lastDelayMs, now - this.inFlightSince);
   }
 
   /** Takes `data` if it is one of this process's probes (then it is not SIP), noting its delay. */

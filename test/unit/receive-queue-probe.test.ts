@@ -24,6 +24,15 @@ describe('ReceiveQueueProbe', function () {
     expect(sample(1070)).to.deep.equal({ delay: 1, sent: 3 });
   });
 
+  it('sends at most one probe every 5 ms, however often it is asked (overload control asks at every request)', function () {
+    expect(sample(1000)).to.deep.equal({ delay: 0, sent: 1 });
+    expect(probe.take(sent[0]!, 1000.25)).to.equal(true);
+    // Back already, but the last went out under 5 ms ago: its reading stands.
+    expect(sample(1001)).to.deep.equal({ delay: 0.25, sent: 1 });
+    expect(sample(1004.9)).to.deep.equal({ delay: 0.25, sent: 1 });
+    expect(sample(1005)).to.deep.equal({ delay: 0.25, sent: 2 });
+  });
+
   it('reports the age of a probe still queued when that is longer than the last measured delay', function () {
     probe.delayMs(0);
     expect(probe.delayMs(400)).to.equal(400);
