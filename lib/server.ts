@@ -157,7 +157,7 @@ export class PresenceServer {
     this.stack = stack;
     stack.observe(this.metrics.sip);
     const udpSockets = transports.filter((transport): transport is UdpTransport => transport instanceof UdpTransport);
-    this.loadMonitor = new LoadMonitor(config.overload, log, () => Math.max(0, ...udpSockets.map((udp) => udp.queueDelayMs())));
+    this.loadMonitor = new LoadMonitor(config.overload, log, () => udpSockets.reduce((longest, udp) => Math.max(longest, udp.queueDelayMs()), 0));
     stack.useOverloadGate(this.loadMonitor);
     this.loadMonitor.start();
     const notifier = new Notifier({ stack, journal, policy: config.delivery, log, onGone: (subscription) => manager.drop(subscription) });

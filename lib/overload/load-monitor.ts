@@ -80,19 +80,26 @@ export class LoadMonitor {
     return this.episodeStart !== undefined;
   }
 
-  /** Whether to refuse a request that would wait `waitMs` behind the queued ones (`newWork`: one that creates state). */
-  shed(newWork: boolean, waitMs: number): boolean {
+  /**
+   * Whether to refuse a request that would wait `queuedMs` behind the queued ones (`newWork`: one that creates state).
+   * Its wait in all adds what it waited in the kernel before it was read.
+   */
+  shed(newWork: boolean, queuedMs: number): boolean {
     if (this.settings.lagMs <= 0) return false;
     const now = performance.now();
-    if (!this.refuses(newWork, waitMs, now)) return false;
+    const wait = queuedMs + this.kernelDelayMs();
+    if (!this.refuses(newWork, queuedMs, wait, now)) return false;
     this.lastRefusalAt = now;
-    this.peakWaitMs = Math.max(this.peakWaitMs, waitMs);
-    if (this.episodeStart === undefined) this.begin(now, this.lagging ? undefined : waitMs);
+    this.peakWaitMs = Math.max(this.peakWaitMs, wait);
+    if (this.episodeStart === undefined) this.begin(now, this.lagging ? undefined : wait);
     return true;
   }
 
-  private refuses(newWork: boolean, wait: number, now: number): boolean {
-    if (wait > MAX_WAIT_MS) return true;
+  private refuses(newWork: boolean, queuedMs: number, wait: number, now: number): boolean {
+    // A kernel delay counts towards the backstop and the burst only while it stands: one stall of the whole process
+    // (no CPU for a moment) shows there, not in the queue, and drains by itself.
+    const standing = queuedMs + this.standingKernelDelay();
+    if (standing > MAX_WAIT_MS) return true;
     if (!newWork) return false;
     if (this.lagging) return true;
     const target = this.waitTargetMs();
@@ -103,7 +110,7 @@ export class LoadMonitor {
     this.overTargetSince ??= now;
     // Outside an episode, a backlog over the target that drains by itself within STANDING_MS (a burst, a garbage
     // collection) is let through unless it grows past BURST_TARGETS targets; within one, the target holds.
-    return this.episodeStart !== undefined || wait > BURST_TARGETS * target || now - this.overTargetSince >= STANDING_MS;
+    return this.episodeStart !== undefined || standing > BURST_TARGETS * target || now - this.overTargetSince >= STANDING_MS;
   }
 
   /** The answer to a request refused while overloaded (counted for the end-of-episode line). */

@@ -46,9 +46,9 @@ const UNOBSERVED: StackObserver = { answered: () => undefined, requestSent: () =
 export interface OverloadGate {
   /**
    * Whether to refuse a request now: `newWork` if it would create state (a SUBSCRIBE outside a dialog, a PUBLISH
-   * without SIP-If-Match), `waitMs` how long it waited to be read and would wait behind the requests already queued.
+   * without SIP-If-Match), `queuedMs` how long it would wait behind the requests already queued.
    */
-  shed(newWork: boolean, waitMs: number): boolean;
+  shed(newWork: boolean, queuedMs: number): boolean;
   refusal(): SipAnswer & { headers: Array<[string, string]> };
 }
 
@@ -193,7 +193,7 @@ export class SipStack {
     }
     // Shed before validation and any handler, and statelessly (§8.2.7): a flood of refused requests leaves nothing
     // behind for 32 s, and the rare retransmission of one whose 503 was lost is decided afresh.
-    if (this.overloadGate?.shed(isNewWork(request), this.waitMs(flow))) {
+    if (this.overloadGate?.shed(isNewWork(request), this.requests.waitMs())) {
       const refusal = this.overloadGate.refusal();
       this.answerStatelessly(request, flow, refusal, refusal.headers);
       return;
@@ -201,11 +201,6 @@ export class SipStack {
     // The transaction exists from now on, so a retransmission that arrives while the request is queued is absorbed.
     const transaction = this.serverTransactions.begin(request, flow);
     this.requests.push(() => this.handleRequest(request, flow, requestBytes, transaction));
-  }
-
-  /** How long a request that arrived on `flow` has waited to be read, and would wait behind those queued, ms. */
-  private waitMs(flow: Flow): number {
-    return this.requests.waitMs() + (this.transports.get(flow.kind.via)?.queueDelayMs?.() ?? 0);
   }
 
   private handleRequest(request: SipRequest, flow: Flow, requestBytes: number, transaction: ServerTransaction): void {

@@ -111,11 +111,6 @@ export interface Transport {
    * connects to `fallback` if given. False when not sent.
    */
   send(flow: Flow, data: string | Buffer, fallback?: Target): boolean;
-  /**
-   * How long a message read now has waited in the kernel's receive queue, ms: where a datagram socket's backlog
-   * builds when reading falls behind. A stream transport has no such queue to measure (TCP pushes back on the peer).
-   */
-  queueDelayMs?(): number;
   close(): Promise<void>;
 }
 
