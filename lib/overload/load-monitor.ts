@@ -51,6 +51,8 @@ export class LoadMonitor {
   private expectedAt = 0;
   private smoothedLagMs = 0;
   private readonly queueDelays: number[] = [];
+  /** The least kernel queue delay over the last STANDING_SAMPLES samples, ms. */
+  private standingKernelMs = 0;
   /** All new work is refused while the loop lags (or the kernel's queue stands) over `lagMs`, until under half. */
   private lagging = false;
   private episodeStart: number | undefined;
@@ -82,35 +84,36 @@ export class LoadMonitor {
 
   /**
    * Whether to refuse a request that would wait `queuedMs` behind the queued ones (`newWork`: one that creates state).
-   * Its wait in all adds what it waited in the kernel before it was read.
+   * Its wait in all adds what it waited in the kernel before it was read. A kernel delay counts towards the backstop
+   * and the burst only while it stands: one stall of the whole process (no CPU for a moment) shows there, not in the
+   * queue, and drains by itself.
    */
   shed(newWork: boolean, queuedMs: number): boolean {
     if (this.settings.lagMs <= 0) return false;
-    const now = performance.now();
-    const wait = queuedMs + this.kernelDelayMs();
-    if (!this.refuses(newWork, queuedMs, wait, now)) return false;
-    this.lastRefusalAt = now;
-    this.peakWaitMs = Math.max(this.peakWaitMs, wait);
-    if (this.episodeStart === undefined) this.begin(now, this.lagging ? undefined : wait);
-    return true;
-  }
-
-  private refuses(newWork: boolean, queuedMs: number, wait: number, now: number): boolean {
-    // A kernel delay counts towards the backstop and the burst only while it stands: one stall of the whole process
-    // (no CPU for a moment) shows there, not in the queue, and drains by itself.
-    const standing = queuedMs + this.standingKernelDelay();
-    if (standing > MAX_WAIT_MS) return true;
+    const standing = queuedMs + this.standingKernelMs;
+    if (standing > MAX_WAIT_MS) return this.refuse(standing);
     if (!newWork) return false;
-    if (this.lagging) return true;
+    if (this.lagging) return this.refuse(undefined);
+    const wait = queuedMs + this.kernelDelayMs();
     const target = this.waitTargetMs();
     if (wait <= target) {
       this.overTargetSince = undefined;
       return false;
     }
+    const now = performance.now();
     this.overTargetSince ??= now;
     // Outside an episode, a backlog over the target that drains by itself within STANDING_MS (a burst, a garbage
     // collection) is let through unless it grows past BURST_TARGETS targets; within one, the target holds.
-    return this.episodeStart !== undefined || standing > BURST_TARGETS * target || now - this.overTargetSince >= STANDING_MS;
+    if (this.episodeStart === undefined && standing <= BURST_TARGETS * target && now - this.overTargetSince < STANDING_MS) return false;
+    return this.refuse(wait, now);
+  }
+
+  /** Notes a refusal (`waitMs`: the wait that caused it; none when the lag did), starting an episode if none is on. */
+  private refuse(waitMs: number | undefined, now = performance.now()): true {
+    this.lastRefusalAt = now;
+    if (this.episodeStart === undefined) this.begin(now, waitMs);
+    else if (waitMs !== undefined) this.peakWaitMs = Math.max(this.peakWaitMs, waitMs);
+    return true;
   }
 
   /** The answer to a request refused while overloaded (counted for the end-of-episode line). */
@@ -129,8 +132,9 @@ export class LoadMonitor {
     this.shedCount = 0;
     const { lagMs } = this.settings;
     if (waitMs === undefined) {
-      const kernelDelay = this.standingKernelDelay();
-      const what = this.smoothedLagMs >= kernelDelay ? `event-loop lag ${Math.round(this.smoothedLagMs)} ms` : `receive-queue delay ${Math.round(kernelDelay)} ms`;
+      const what = this.smoothedLagMs >= this.standingKernelMs
+        ? `event-loop lag ${Math.round(this.smoothedLagMs)} ms`
+        : `receive-queue delay ${Math.round(this.standingKernelMs)} ms`;
       this.log.warn(`overload: ${what} is over ${lagMs} ms: answering new SUBSCRIBEs and PUBLISHes 503 until it is under ${lagMs / 2} ms`);
     } else if (waitMs > MAX_WAIT_MS) {
       this.log.warn(`overload: requests would wait ${Math.round(waitMs)} ms to be handled (over ${MAX_WAIT_MS} ms): answering every request 503 while they would`);
@@ -144,10 +148,6 @@ export class LoadMonitor {
     return this.settings.queueDelayMs > 0 ? this.settings.queueDelayMs : this.settings.lagMs;
   }
 
-  private standingKernelDelay(): number {
-    return this.queueDelays.length === 0 ? 0 : Math.min(...this.queueDelays);
-  }
-
   private sample(): void {
     const now = performance.now();
     const lag = Math.max(0, now - this.expectedAt);
@@ -156,8 +156,9 @@ export class LoadMonitor {
     this.smoothedLagMs += SMOOTHING * (lag - this.smoothedLagMs);
     this.queueDelays.push(this.kernelDelayMs());
     if (this.queueDelays.length > STANDING_SAMPLES) this.queueDelays.shift();
+    this.standingKernelMs = Math.min(...this.queueDelays);
     // Hysteresis: lagging from over the threshold until under half of it.
-    const backlog = Math.max(this.smoothedLagMs, this.standingKernelDelay());
+    const backlog = Math.max(this.smoothedLagMs, this.standingKernelMs);
     this.lagging = backlog > (this.lagging ? this.settings.lagMs / 2 : this.settings.lagMs);
     if (this.episodeStart === undefined) {
       if (this.lagging) this.begin(now, undefined);
